@@ -27,6 +27,8 @@ export interface Allocation {
 }
 
 const clamp = (x: number, lo: number, hi: number): number => (x < lo ? lo : x > hi ? hi : x);
+/** Rooms and weights below this (W, var) are treated as none: they only breed overflow in ratios. */
+const EPS = 1e-9;
 
 /**
  * Split a group target over members. Every member starts from its neutral point (0, or the
@@ -64,16 +66,20 @@ export function allocate(members: readonly AllocMember[], target: number, policy
     remaining = fill(room, w, remaining, values, dir, null);
   }
   // Whatever a weighted pass could not place (zero weight with room left) goes by room.
-  if (remaining > 1e-9) remaining = fill(room, room, remaining, values, dir, null);
+  if (remaining > EPS) remaining = fill(room, room, remaining, values, dir, null);
 
   let achievable = 0;
-  for (let i = 0; i < n; i++) achievable += values[i]!;
+  for (let i = 0; i < n; i++) {
+    const m = members[i]!;
+    values[i] = clamp(values[i]!, m.lo, m.hi); // float residue of the arithmetic above
+    achievable += values[i]!;
+  }
   const reachable = clamp(target, feasibleMin, feasibleMax);
   return { values, achievable, shortfall: target - reachable, feasibleMin, feasibleMax };
 }
 
 function weight(m: AllocMember, room: number, up: boolean, policy: AllocationPolicy): number {
-  if (room <= 0) return 0;
+  if (room <= EPS) return 0;
   switch (policy) {
     case 'rating':
       return up ? m.ratingUp : m.ratingDown;
@@ -96,7 +102,7 @@ function fillByPriority(members: readonly AllocMember[], room: Float64Array, rem
     t.push(i);
   });
   for (const p of [...tiers.keys()].sort((a, b) => a - b)) {
-    if (remaining <= 1e-9) break;
+    if (remaining <= EPS) break;
     remaining = fill(room, room, remaining, values, dir, tiers.get(p)!);
   }
   return remaining;
@@ -109,7 +115,7 @@ function fillByPriority(members: readonly AllocMember[], room: Float64Array, rem
  */
 function fill(room: Float64Array, w: Float64Array, amount: number, values: Float64Array, dir: number, only: number[] | null): number {
   const idx = only ?? Array.from({ length: room.length }, (_, i) => i);
-  const active = idx.filter((i) => w[i]! > 0 && room[i]! > 0);
+  const active = idx.filter((i) => w[i]! > EPS && room[i]! > EPS);
   if (active.length === 0 || amount <= 0) return amount;
   let wSum = 0;
   let minRatio = Infinity;
