@@ -113,9 +113,13 @@ export class SimpleDer implements InProcessDevice {
       case 'release':
         if (sp.slot === 'activePower') this.wSet = null;
         else if (sp.slot === 'activePowerLimit') this.limitPct = 100;
-        else if (sp.slot === 'reactive') (this.varSet = null), (this.pf = null);
-        else if (sp.slot === 'rampRates') (this.rampUp = null), (this.rampDown = null);
-        else if (sp.slot === 'connect') this.connected = true;
+        else if (sp.slot === 'reactive') {
+          this.varSet = null;
+          this.pf = null;
+        } else if (sp.slot === 'rampRates') {
+          this.rampUp = null;
+          this.rampDown = null;
+        } else if (sp.slot === 'connect') this.connected = true;
         return { status: 'applied' };
       default:
         return { status: 'rejected', reason: `${sp.kind} not supported by this device` };
