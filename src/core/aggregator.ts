@@ -299,6 +299,10 @@ export class Aggregator {
         }
         this.groupIndex.delete(c.group.mRID);
         this.groups[g] = undefined;
+        // Forget a pending emission, or a group reusing this slot would be emitted twice.
+        const pending = this.dirtyList.indexOf(g);
+        if (pending >= 0) this.dirtyList.splice(pending, 1);
+        this.dirty[g] = 0;
         this.freeGroup.push(g);
         return;
       }
@@ -346,7 +350,6 @@ export class Aggregator {
     this.groupIndex.set(group.mRID, g);
     this.groups[g] = group;
     this.droppedPerGroup[g] = 0;
-    this.dirty[g] = 0;
     for (const m of group.members) this.derGroups[this.derIndex.get(m)!]!.push(g);
     this.recompute(g);
     if (emit) this.emitNow(g);

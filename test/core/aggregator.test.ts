@@ -165,3 +165,21 @@ describe('Aggregator', () => {
     expect(agg.status('pv')).toBeUndefined();
   });
 });
+
+describe('Aggregator group slots', () => {
+  it('emits a group reusing a deleted group slot once per interval', async () => {
+    const clock = new VirtualClock(1_000_000);
+    const registry = new Registry();
+    registry.addDer(pv('p1'));
+    registry.createGroup({ mRID: 'old', members: ['p1'] });
+    const agg = new Aggregator(registry, clock, { statusIntervalMs: 1000 }).start();
+    agg.ingest(sample('p1', clock.now(), { w: 1 }));
+    registry.deleteGroup('old'); // dies with an emission pending
+    registry.createGroup({ mRID: 'new', members: ['p1'] });
+    const seen: string[] = [];
+    agg.status$.subscribe((s) => seen.push(s.groupId));
+    agg.ingest(sample('p1', clock.now() + 1, { w: 2 }));
+    await clock.advanceBy(1000);
+    expect(seen).toEqual(['new']);
+  });
+});
