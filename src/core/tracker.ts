@@ -175,6 +175,7 @@ export class DispatchTracker {
     const members: MemberRecord[] = [];
     const group = this.registry.group(t.groupId);
     const ids = new Set([...(group?.members ?? []), ...t.members.keys()]);
+    const planExcluded = new Map(t.plan?.excluded.map((e) => [e.derId, e.reason]));
     for (const derId of ids) {
       const m = t.members.get(derId);
       members.push({
@@ -183,7 +184,7 @@ export class DispatchTracker {
         applied: m?.applied ?? null,
         lastOutcome: m?.lastOutcome ?? null,
         achieved: this.measured(t, this.aggregator.view(derId)),
-        excluded: t.exclude.get(derId) ?? t.plan?.excluded.find((e) => e.derId === derId)?.reason ?? null,
+        excluded: t.exclude.get(derId) ?? planExcluded.get(derId) ?? null,
       });
     }
     return {

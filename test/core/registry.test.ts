@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DermsError } from '../../src/core/errors.js';
 import { Registry, type RegistryChange } from '../../src/core/registry.js';
-import { pv } from '../support/fixtures.js';
+import { codeOf, pv } from '../support/fixtures.js';
 
 function setup() {
   const r = new Registry();
@@ -9,15 +8,6 @@ function setup() {
   r.changes$.subscribe((c) => changes.push(c));
   for (const id of ['a', 'b', 'c']) r.addDer(pv(id));
   return { r, changes };
-}
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return (e as DermsError).code;
-  }
-  return 'no error';
 }
 
 describe('Registry', () => {

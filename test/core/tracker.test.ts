@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { DermsError } from '../../src/core/errors.js';
 import type { Setpoint } from '../../src/core/model/setpoint.js';
-import { battery, pv } from '../support/fixtures.js';
+import { battery, codeOf, pv } from '../support/fixtures.js';
 import { coreHarness } from '../support/harness.js';
 
 const avail = (w: number) => () => ({ availWMax: w, availWMin: 0, availVarMax: 4000, availVarMin: -4000 });
 const wOf = (sp: Setpoint | undefined): number | undefined => (sp?.kind === 'activePower' ? sp.w : undefined);
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return (e as DermsError).code;
-  }
-  return 'no error';
-}
 
 describe('DispatchTracker', () => {
   it('plans, writes and records an immediate active-power dispatch', async () => {

@@ -1,3 +1,4 @@
+import type { DermsError } from '../../src/core/errors.js';
 import type { DerInput } from '../../src/core/model/der.js';
 import type { TelemetrySample } from '../../src/core/model/telemetry.js';
 import { derFunctionNames, type DerFunctions } from '../../src/core/model/group.js';
@@ -40,4 +41,14 @@ export function sample(derId: string, timestamp: number, over: Partial<Telemetry
     availVarMin: 0,
     ...over,
   };
+}
+
+/** The DermsError code `fn` throws, or 'no error'. */
+export function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    return (e as DermsError).code;
+  }
+  return 'no error';
 }
