@@ -63,7 +63,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   const adapters: InProcessAdapter[] = [];
   fleet.forEach((input, i) => {
     const der = registry.addDer(input);
-    const adapter = new InProcessAdapter(der.mRID, new SimpleDer(der, clock, SITE, o.seed + i), clock, 1000);
+    const adapter = new InProcessAdapter(der.mRID, new SimpleDer(der, clock, SITE, o.seed + i), clock, { pollPeriodMs: 1000 });
     adapters.push(adapter);
     hub.attach(adapter);
   });

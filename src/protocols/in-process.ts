@@ -8,9 +8,12 @@ import type { TelemetrySample } from '../core/model/telemetry.js';
  */
 export interface InProcessDevice {
   readonly id: string;
-  /** Measure now (timestamp from the device's clock). */
-  read(): TelemetrySample;
-  write(setpoint: Setpoint): ApplyOutcome;
+  /** Measure now; null when the device does not answer (communication loss). */
+  read(): TelemetrySample | null;
+  /** Apply a setpoint; null when the device does not answer. */
+  write(setpoint: Setpoint): ApplyOutcome | null;
+  /** Latency before the device answers, ms (a slow device). */
+  readonly responseDelayMs: number;
   /** The setpoint kinds the device implements. */
   readonly accepts: ReadonlySet<Setpoint['kind']>;
 }

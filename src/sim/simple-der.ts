@@ -24,6 +24,7 @@ const ROUND_TRIP_ONE_WAY = 0.95;
  */
 export class SimpleDer implements InProcessDevice {
   readonly accepts = ACCEPTS;
+  readonly responseDelayMs = 0;
   private readonly rand: () => number;
   private t: number;
   private w = 0;

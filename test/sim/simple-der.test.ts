@@ -51,7 +51,7 @@ describe('SimpleDer', () => {
   it('is polled by the in-process adapter on the clock', async () => {
     const clock = new VirtualClock(noon);
     const der = parseDer(pv('p'));
-    const adapter = new InProcessAdapter('p', new SimpleDer(der, clock, site, 1), clock, 1000);
+    const adapter = new InProcessAdapter('p', new SimpleDer(der, clock, site, 1), clock, { pollPeriodMs: 1000 });
     const got: TelemetrySample[] = [];
     adapter.telemetry$.subscribe((s) => got.push(s));
     await clock.advanceBy(3500);

@@ -93,12 +93,12 @@ export function parseDer(value: unknown): Der {
   return parseWith(derSchema, value, 'DER');
 }
 
-export function hasStorage(d: Der): boolean {
+export function hasStorage(d: Pick<Der, 'kind'>): boolean {
   return d.kind === 'battery' || d.kind === 'hybrid';
 }
 
 /** Installed active-power range: generation positive, charging negative. */
-export function installedRangeW(d: Der): { min: number; max: number } {
+export function installedRangeW(d: Pick<Der, 'kind' | 'nameplate'>): { min: number; max: number } {
   const n = d.nameplate;
   switch (d.kind) {
     case 'battery':
