@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
 import { runDemo } from './demo.js';
+import { simRun } from './sim-run.js';
 
 function intIn(min: number, max: number) {
   return (v: string): number => {
@@ -30,6 +31,18 @@ program
   .option('--json', 'print one JSON object per line instead of text', false)
   .action(async (opts: { ders: number; speed: number; duration?: number; seed: number; json: boolean }) => {
     await runDemo({ ders: opts.ders, speed: opts.speed, durationS: opts.duration, seed: opts.seed, json: opts.json, out: (l) => console.log(l) });
+  });
+
+const sim = program.command('sim').description('the simulated fleet on its own');
+sim
+  .command('run')
+  .description('run a fleet file without the DERMS and print a summary')
+  .requiredOption('--fleet <file>', 'fleet file (YAML), e.g. fixtures/fleets/day.yaml')
+  .option('--hours <h>', 'simulated hours', positive, 1)
+  .option('--fast', 'as fast as the CPU allows, whatever the file says', false)
+  .option('--json', 'print the summary as one JSON object', false)
+  .action(async (opts: { fleet: string; hours: number; fast: boolean; json: boolean }) => {
+    await simRun({ ...opts, out: (l) => console.log(l), progress: process.stderr.isTTY === true && !opts.json });
   });
 
 program.parseAsync().catch((e: unknown) => {
