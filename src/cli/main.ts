@@ -41,7 +41,8 @@ sim
   .option('--hours <h>', 'simulated hours', positive, 1)
   .option('--fast', 'as fast as the CPU allows, whatever the file says', false)
   .option('--json', 'print the summary as one JSON object', false)
-  .action(async (opts: { fleet: string; hours: number; fast: boolean; json: boolean }) => {
+  .option('--workers <n>', 'worker threads, each running whole feeders', intIn(1, 256), 1)
+  .action(async (opts: { fleet: string; hours: number; fast: boolean; json: boolean; workers: number }) => {
     await simRun({ ...opts, out: (l) => console.log(l), progress: process.stderr.isTTY === true && !opts.json });
   });
 

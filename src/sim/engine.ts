@@ -62,19 +62,31 @@ export class Simulation {
   private readonly pendingFaults: FaultSpec[];
   private active: ActiveFault[] = [];
 
-  constructor(readonly spec: FleetSpec) {
+  /**
+   * `only` restricts the simulation to some feeders and their devices (one worker's share).
+   * Seeds come from each device's, feeder's and site's place in the whole fleet, so a partition
+   * steps exactly as the whole would.
+   */
+  constructor(
+    readonly spec: FleetSpec,
+    options: { readonly only?: readonly string[] } = {},
+  ) {
     if (!(spec.clock.stepMs > 0)) throw new DermsError('INVALID_INPUT', 'stepMs must be positive');
     this.dtS = spec.clock.stepMs / 1000;
     this.t = spec.clock.start;
-    this.feeders = spec.feeders.map((f, i) => new Feeder(f, subSeed(spec.seed, 2_000_000 + i), { longitudeDeg: spec.site.longitudeDeg }));
-    const feederIndex = new Map(spec.feeders.map((f, i) => [f.id, i]));
+    const only = options.only ? new Set(options.only) : null;
+    for (const id of only ?? []) if (!spec.feeders.some((f) => f.id === id)) throw new NotFoundError('feeder', id);
+    const feederSpecs = spec.feeders.map((f, i) => ({ f, seed: subSeed(spec.seed, 2_000_000 + i) })).filter(({ f }) => !only || only.has(f.id));
+    this.feeders = feederSpecs.map(({ f, seed }) => new Feeder(f, seed, { longitudeDeg: spec.site.longitudeDeg }));
+    const feederIndex = new Map(feederSpecs.map(({ f }, i) => [f.id, i]));
     const siteIndex = new Map<string, number>();
-    const n = spec.devices.length;
+    const mine = spec.devices.map((d, global) => ({ d, global })).filter(({ d }) => !only || only.has(d.feeder));
+    const n = mine.length;
     this.deviceFeeder = new Int32Array(n);
     this.deviceSection = new Int32Array(n);
     this.deviceVScale = new Float64Array(n);
     this.deviceWeather = new Int32Array(n);
-    this.devices = spec.devices.map((d, i) => {
+    this.devices = mine.map(({ d, global }, i) => {
       if (this.byId.has(d.id)) throw new DermsError('INVALID_INPUT', `duplicate device id ${d.id}`);
       this.byId.set(d.id, i);
       const f = feederIndex.get(d.feeder);
@@ -88,19 +100,29 @@ export class Simulation {
       if (w === undefined) {
         w = this.weathers.length;
         siteIndex.set(key, w);
-        this.weathers.push(new SiteWeather(d.site, spec.weather, subSeed(spec.seed, 1_000_000 + w)));
+        this.weathers.push(new SiteWeather(d.site, spec.weather, subSeed(spec.seed, 1_000_000 + hash32(key))));
       }
       this.deviceWeather[i] = w;
       this.totals[d.kind].devices++;
-      return new SimInverter(d, subSeed(spec.seed, i));
+      return new SimInverter(d, subSeed(spec.seed, global));
     });
-    for (const fault of spec.faults) for (const id of fault.devices) this.index(id);
-    this.pendingFaults = [...spec.faults].sort((a, b) => a.atS - b.atS);
+    const allIds = new Set(spec.devices.map((d) => d.id));
+    for (const fault of spec.faults) for (const id of fault.devices) if (!allIds.has(id)) throw new NotFoundError('simulated device', id);
+    // A fault scheduled for devices in several partitions applies to this partition's share.
+    this.pendingFaults = spec.faults
+      .map((f) => ({ ...f, devices: f.devices.filter((id) => this.byId.has(id)) }))
+      .filter((f) => f.devices.length > 0)
+      .sort((a, b) => a.atS - b.atS);
     // Settle the feeders at the start time so the first step sees real voltages.
     for (const f of this.feeders) {
       f.beginStep();
       f.solve(this.t);
     }
+  }
+
+  /** Whether this simulation (or partition) holds a device. */
+  has(id: string): boolean {
+    return this.byId.has(id);
   }
 
   /** Simulated time now, epoch ms. */
@@ -214,4 +236,11 @@ export class Simulation {
     if (i === undefined) throw new NotFoundError('simulated device', id);
     return i;
   }
+}
+
+/** FNV-1a hash of a string, for seeds that depend on a name rather than an order. */
+function hash32(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % 1_000_000;
 }
