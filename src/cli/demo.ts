@@ -1,86 +1,79 @@
+import { join } from 'node:path';
 import { interval } from 'rxjs';
 import { Aggregator } from '../core/aggregator.js';
 import type { DispatchEvent } from '../core/dispatch-events.js';
 import type { GroupStatus } from '../core/group-status.js';
 import { TelemetryHub } from '../core/hub.js';
 import { derFunctionNames, type DerFunctions } from '../core/model/group.js';
-import type { DerInput } from '../core/model/der.js';
 import { Registry } from '../core/registry.js';
 import { DispatchTracker } from '../core/tracker.js';
 import { VirtualClock } from '../core/virtual-clock.js';
 import { InProcessAdapter } from '../adapters/in-process.js';
-import { SimpleDer, type Site } from '../sim/simple-der.js';
-import { seededRandom } from '../sim/random.js';
+import { Simulation } from '../sim/engine.js';
+import { loadFleetFile } from '../sim/fleet-file.js';
+import { InProcessLink } from '../sim/in-process-link.js';
+import { pace } from '../sim/pacer.js';
+import { packageRoot } from './paths.js';
 
 export interface DemoOptions {
-  readonly ders: number;
-  /** Virtual seconds per real second. */
-  readonly speed: number;
+  /** Fleet file; the demo fleet by default. */
+  readonly fleet: string;
+  /** Virtual seconds per real second; the fleet file's pace when undefined. */
+  readonly speed: number | undefined;
   /** Stop after this many virtual seconds; run until interrupted when undefined. */
   readonly durationS: number | undefined;
   readonly json: boolean;
-  readonly seed: number;
   readonly out: (line: string) => void;
 }
 
-const SITE: Site = { latitudeDeg: 40, longitudeDeg: 0 };
+/** The demo fleet shipped with the package (resolved from this file, so any working directory does). */
+export const DEMO_FLEET = join(packageRoot(), 'fixtures', 'fleets', 'demo.yaml');
+
 const allOn = Object.fromEntries(derFunctionNames.map((n) => [n, true])) as DerFunctions;
 
-/** A demo fleet: 60 % PV, 25 % battery, 15 % hybrid, with plausible residential ratings. */
-export function demoFleet(count: number, seed: number): DerInput[] {
-  const rand = seededRandom(seed);
-  const out: DerInput[] = [];
-  for (let i = 0; i < count; i++) {
-    const r = i % 20;
-    const id = `der-${String(i + 1).padStart(5, '0')}`;
-    const endpoint = { protocol: 'in-process' as const, device: id };
-    if (r < 12) {
-      const maxW = Math.round(5000 + rand() * 5000);
-      out.push({ mRID: id, name: `PV ${i + 1}`, kind: 'pv', nameplate: { maxW, maxVA: Math.round(maxW * 1.1), maxVarInject: Math.round(maxW * 0.44), maxVarAbsorb: Math.round(maxW * 0.44), nominalV: 240 }, endpoint });
-    } else if (r < 17) {
-      out.push({ mRID: id, name: `Battery ${i + 1}`, kind: 'battery', nameplate: { maxW: 5000, maxVA: 5000, maxVarInject: 2200, maxVarAbsorb: 2200, maxChargeW: 5000, maxDischargeW: 5000, energyCapacityWh: 13_500, nominalV: 240 }, endpoint });
-    } else {
-      out.push({ mRID: id, name: `Hybrid ${i + 1}`, kind: 'hybrid', nameplate: { maxW: 8000, maxVA: 8000, maxVarInject: 3500, maxVarAbsorb: 3500, maxChargeW: 5000, maxDischargeW: 5000, energyCapacityWh: 10_000, nominalV: 240 }, endpoint });
-    }
-  }
-  return out;
-}
-
 /**
- * The core on an in-process fleet: registry, aggregation, planning and closed-loop tracking
- * driving simulated inverters through the DeviceAdapter port, with a scripted sequence of group
- * dispatches and a simulated communications loss. Returns when the duration has elapsed.
+ * The core on the simulated fleet: registry, aggregation, planning and closed-loop tracking
+ * driving IEEE 1547 inverter models through the DeviceAdapter port (over the in-process link
+ * until the protocol servers exist), on one clock shared with the simulation, with a scripted
+ * sequence of group dispatches and a communications loss. Returns when the duration has elapsed.
  */
 export async function runDemo(o: DemoOptions): Promise<void> {
-  const start = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate(), 10, 30);
+  const spec = await loadFleetFile(o.fleet);
+  const start = spec.clock.start;
   const clock = new VirtualClock(start);
+  const sim = new Simulation(spec);
+  const simSub = sim.attach(clock);
   const registry = new Registry();
   const aggregator = new Aggregator(registry, clock, { statusIntervalMs: 1000, pollPeriodMs: 1000, staleAfterPolls: 3 }).start();
   const hub = new TelemetryHub(aggregator);
   const tracker = new DispatchTracker(registry, aggregator, hub, clock, { applyTimeoutMs: 3000 });
 
-  const fleet = demoFleet(o.ders, o.seed);
+  const fleet = spec.devices;
   const adapters: InProcessAdapter[] = [];
-  fleet.forEach((input, i) => {
-    const der = registry.addDer(input);
-    const adapter = new InProcessAdapter(der.mRID, new SimpleDer(der, clock, SITE, o.seed + i), clock, { pollPeriodMs: 1000 });
+  for (const d of fleet) {
+    registry.addDer({ mRID: d.id, name: d.name, kind: d.kind, nameplate: d.nameplate, endpoint: { protocol: 'in-process', device: d.id } });
+    const adapter = new InProcessAdapter(d.id, new InProcessLink(sim.device(d.id)), clock, { pollPeriodMs: 1000, timeoutMs: 3000 });
     adapters.push(adapter);
     hub.attach(adapter);
-  });
-  const half = Math.ceil(fleet.length / 2);
-  const storage = fleet.filter((d) => d.kind !== 'pv').map((d) => d.mRID);
-  registry.createGroup({ mRID: 'feeder-a', names: ['Feeder A'], description: 'first half of the fleet', functions: allOn, members: fleet.slice(0, half).map((d) => d.mRID) });
-  registry.createGroup({ mRID: 'feeder-b', names: ['Feeder B'], description: 'second half of the fleet', functions: allOn, members: fleet.slice(half).map((d) => d.mRID) });
+  }
+  const onFeeder = (f: string): string[] => fleet.filter((d) => d.feeder === f).map((d) => d.id);
+  const storage = fleet.filter((d) => d.kind !== 'pv').map((d) => d.id);
+  const fa = spec.feeders[0]!.id;
+  const fb = spec.feeders[1]?.id ?? fa;
+  registry.createGroup({ mRID: 'feeder-a', names: ['Feeder A'], description: `every DER on ${fa}`, functions: allOn, members: onFeeder(fa) });
+  registry.createGroup({ mRID: 'feeder-b', names: ['Feeder B'], description: `every DER on ${fb}`, functions: allOn, members: onFeeder(fb) });
   registry.createGroup({ mRID: 'storage', names: ['Storage'], description: 'every battery and hybrid', functions: allOn, members: storage });
 
+  const speed = o.speed ?? (spec.clock.mode === 'realtime' ? 1 : spec.clock.speed);
   const counts = fleet.reduce<Record<string, number>>((c, d) => ((c[d.kind] = (c[d.kind] ?? 0) + 1), c), {});
   const t = (at: number): string => `t+${String(Math.round((at - start) / 1000)).padStart(4, ' ')}s`;
   const say = (line: string, json: object): void => o.out(o.json ? JSON.stringify(json) : line);
 
   say(
     `derms core demo: ${fleet.length} in-process DERs (${counts.pv ?? 0} PV, ${counts.battery ?? 0} battery, ${counts.hybrid ?? 0} hybrid) in 3 groups; ` +
-      `virtual clock at ${o.speed}x from ${new Date(start).toISOString()}. Protocol servers and the CIM API arrive in later issues.`,
-    { type: 'start', ders: fleet.length, counts, groups: ['feeder-a', 'feeder-b', 'storage'], speed: o.speed, virtualStart: start },
+      `${speed === 1 ? 'real time' : `${speed}x real time`} from ${new Date(start).toISOString()} (fleet ${o.fleet}). ` +
+      'Devices are reached over the in-process link; SunSpec, DNP3, OpenFMB and the CIM API arrive in later issues.',
+    { type: 'start', ders: fleet.length, counts, groups: ['feeder-a', 'feeder-b', 'storage'], speed, virtualStart: start },
   );
 
   tracker.events$.subscribe((e: DispatchEvent) => {
@@ -136,43 +129,25 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     }),
   );
   at(50, () => {
-    // A communications loss: two storage members drop off; the tracker re-plans around them.
-    for (const id of storage.slice(0, 2)) {
-      hub.detach(id);
-      say(`${t(clock.now())} comms lost to ${id}`, { type: 'comms-lost', derId: id });
-    }
+    // A communications loss: two storage members stop answering; the tracker re-plans around them.
+    const lost = storage.slice(0, 2);
+    sim.injectFault(lost, 'commsLoss', 120);
+    say(`${t(clock.now())} comms lost to ${lost.join(', ')} for 120 s`, { type: 'comms-lost', derIds: lost });
   });
   at(60, () => tracker.submit({ mRID: 'volt-support', groupId: 'feeder-b', control: { kind: 'reactivePower', value: -20, unit: '%' } }));
   at(110, () => tracker.cancel('limit-a', 'operator lifted the limit'));
 
   const end = o.durationS === undefined ? Infinity : start + o.durationS * 1000;
-  const tickMs = 100;
-  let stop = (): void => {};
-  await new Promise<void>((resolve) => {
-    let busy = false;
-    const timer = setInterval(() => {
-      if (busy) return;
-      busy = true;
-      const target = Math.min(end, clock.now() + tickMs * o.speed);
-      void clock.advanceTo(target).then(() => {
-        busy = false;
-        if (clock.now() >= end) {
-          clearInterval(timer);
-          resolve();
-        }
-      });
-    }, tickMs);
-    stop = (): void => {
-      clearInterval(timer);
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-  process.off('SIGINT', stop);
-  process.off('SIGTERM', stop);
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  await pace(clock, { mode: speed === 1 ? 'realtime' : 'accelerated', speed, untilMs: end, signal: stop.signal });
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
   say(`${t(clock.now())} demo stopped; ${aggregator.droppedSamples} samples dropped`, { type: 'stop', at: clock.now(), droppedSamples: aggregator.droppedSamples });
   printer.unsubscribe();
+  simSub.unsubscribe();
   tracker.stop();
   aggregator.stop();
   hub.stop();

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
-import { runDemo } from './demo.js';
+import { DEMO_FLEET, runDemo } from './demo.js';
 import { simRun } from './sim-run.js';
 
 function intIn(min: number, max: number) {
@@ -23,14 +23,13 @@ const program = new Command()
 
 program
   .command('start')
-  .description('run the reactive core on an in-process simulated fleet with a scripted dispatch sequence')
-  .option('--ders <n>', 'number of simulated DERs', intIn(1, 100_000), 120)
-  .option('--speed <x>', 'virtual seconds per real second', positive, 10)
+  .description('run the reactive core on a simulated fleet with a scripted dispatch sequence')
+  .option('--fleet <file>', 'fleet file (YAML)', DEMO_FLEET)
+  .option('--speed <x>', "virtual seconds per real second (default: the fleet file's pace)", positive)
   .option('--duration <s>', 'stop after this many virtual seconds (default: run until Ctrl-C)', positive)
-  .option('--seed <n>', 'seed for the simulated fleet', intIn(0, 2 ** 31 - 1), 1)
   .option('--json', 'print one JSON object per line instead of text', false)
-  .action(async (opts: { ders: number; speed: number; duration?: number; seed: number; json: boolean }) => {
-    await runDemo({ ders: opts.ders, speed: opts.speed, durationS: opts.duration, seed: opts.seed, json: opts.json, out: (l) => console.log(l) });
+  .action(async (opts: { fleet: string; speed?: number; duration?: number; json: boolean }) => {
+    await runDemo({ fleet: opts.fleet, speed: opts.speed, durationS: opts.duration, json: opts.json, out: (l) => console.log(l) });
   });
 
 const sim = program.command('sim').description('the simulated fleet on its own');

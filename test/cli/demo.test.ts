@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { runDemo } from '../../src/cli/demo.js';
+import { DEMO_FLEET, runDemo } from '../../src/cli/demo.js';
 
 describe('derms start (core demo)', () => {
   it('runs the scripted dispatches end to end and tracks them', async () => {
     const lines: string[] = [];
-    await runDemo({ ders: 40, speed: 5000, durationS: 130, json: true, seed: 1, out: (l) => lines.push(l) });
+    await runDemo({ fleet: DEMO_FLEET, speed: 5000, durationS: 130, json: true, out: (l) => lines.push(l) });
     const events = lines.map((l) => JSON.parse(l) as { type: string; dispatchId?: string; state?: string; reason?: string; groupId?: string; activePowerW?: number; droppedSamples?: number });
     expect(events[0]!.type).toBe('start');
     const ended = Object.fromEntries(events.filter((e) => e.type === 'ended').map((e) => [e.dispatchId, e.state]));
