@@ -77,6 +77,10 @@ export class SimInverter {
   private vvY: number[] = [];
   private vwX: number[] = [];
   private vwY: number[] = [];
+  /** Lag factors for the current step length (recomputed when it or a response time changes). */
+  private lagDt = Number.NaN;
+  private alphaP = 1;
+  private alphaQ = 1;
 
   // Ratings.
   private readonly maxW: number;
@@ -168,7 +172,7 @@ export class SimInverter {
     this.rand = seededRandom(seed);
     this.normal = gaussian(this.rand);
     this.s = { ...defaultSettings(n), ...spec.settings };
-    this.compileCurves();
+    this.compileSettings();
   }
 
   /** Advance by `dtS` seconds to `tMs`, with this step's weather and the section's voltage. */
@@ -248,7 +252,7 @@ export class SimInverter {
     }
     const defined = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)) as Partial<Ieee1547Settings>;
     this.s = { ...this.s, ...defined };
-    this.compileCurves();
+    this.compileSettings();
     return { ok: true };
   }
 
@@ -276,7 +280,8 @@ export class SimInverter {
     }
   }
 
-  private compileCurves(): void {
+  private compileSettings(): void {
+    this.lagDt = Number.NaN;
     this.vvX = this.s.voltVarCurve.map((p) => p.v);
     this.vvY = this.s.voltVarCurve.map((p) => p.var);
     this.vwX = this.s.voltWattCurve.map((p) => p.v);
@@ -361,6 +366,11 @@ export class SimInverter {
       return;
     }
     const s = this.s;
+    if (dtS !== this.lagDt) {
+      this.lagDt = dtS;
+      this.alphaP = lagAlpha(dtS, s.activePowerResponseS);
+      this.alphaQ = lagAlpha(dtS, s.reactiveMode === 'voltVar' ? s.voltVarResponseS : s.activePowerResponseS);
+    }
     const vPct = (this.v / this.vNom) * 100;
     let target = this.setpointW ?? (this.isPv ? pvPart : 0);
     let hi = this.availMax;
@@ -371,14 +381,13 @@ export class SimInverter {
     target = Math.max(this.availMin, Math.min(hi, target));
 
     // First-order response to the target, then the normal ramp-rate limits on commanded moves.
-    let p = this.p + (target - this.p) * lagAlpha(dtS, s.activePowerResponseS);
+    let p = this.p + (target - this.p) * this.alphaP;
     if (s.rampUpPctPerS > 0) p = Math.min(p, this.p + (s.rampUpPctPerS / 100) * this.maxW * dtS);
     if (s.rampDownPctPerS > 0) p = Math.max(p, this.p - (s.rampDownPctPerS / 100) * this.maxW * dtS);
     // Physics is not ramp-limited: output can never exceed what is available this instant.
     p = Math.max(this.availMin, Math.min(this.availMax, p));
 
     let qTarget = 0;
-    let qResponse = s.activePowerResponseS;
     switch (s.reactiveMode) {
       case 'constantPf':
         qTarget = (s.pfExcitation === 'injecting' ? 1 : -1) * Math.abs(p) * Math.tan(Math.acos(s.pf));
@@ -389,11 +398,10 @@ export class SimInverter {
       case 'voltVar': {
         const pct = interpolate(this.vvX, this.vvY, vPct);
         qTarget = (pct / 100) * (pct >= 0 ? this.maxVarInj : this.maxVarAbs);
-        qResponse = s.voltVarResponseS;
         break;
       }
     }
-    let q = this.q + (qTarget - this.q) * lagAlpha(dtS, qResponse);
+    let q = this.q + (qTarget - this.q) * this.alphaQ;
     // The VA circle: volt-var has reactive priority (1547 default), other modes active priority.
     if (p * p + q * q > this.maxVA * this.maxVA) {
       if (s.reactiveMode === 'voltVar') {
