@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { simRun } from '../../src/cli/sim-run.js';
+import { simRun, type SimRunResult } from '../../src/cli/sim-run.js';
 import { packageRoot } from '../../src/cli/paths.js';
 
 const fleet = (name: string): string => join(packageRoot(), 'fixtures', 'fleets', name);
@@ -8,9 +8,9 @@ const fleet = (name: string): string => join(packageRoot(), 'fixtures', 'fleets'
 describe('derms sim run', () => {
   it('runs a fleet fast and prints one JSON summary', async () => {
     const lines: string[] = [];
-    const r = await simRun({ fleet: fleet('sunspec.yaml'), hours: 0.5, fast: true, json: true, progress: false, workers: 1, out: (l) => lines.push(l) });
+    await simRun({ fleet: fleet('sunspec.yaml'), hours: 0.5, fast: true, json: true, progress: false, workers: 1, out: (l) => lines.push(l) });
     expect(lines).toHaveLength(1);
-    const parsed = JSON.parse(lines[0]!) as typeof r;
+    const parsed = JSON.parse(lines[0]!) as SimRunResult;
     expect(parsed).toMatchObject({ devices: 10, steps: 1800, simulatedSeconds: 1800, workers: 1 });
     expect(parsed.voltageMinPu).toBeGreaterThan(0.9);
     expect(parsed.voltageMaxPu).toBeLessThan(1.1);
