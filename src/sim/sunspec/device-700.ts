@@ -71,11 +71,11 @@ export class SunSpec700Face {
       case 703:
         return enterService(this.dev.settings(), 0);
       case 704:
-        return { ...this.rw.get(704)!, WMaxLimPctRvrtRem: 0, WSetRvrtRem: 0, VarSetRvrtRem: 0, PFWInjRvrtRem: 0, PFWAbsRvrtRem: 0 };
+        return { ...this.rw.get(704)!, ...this.controlsFromSettings(), WMaxLimPctRvrtRem: 0, WSetRvrtRem: 0, VarSetRvrtRem: 0, PFWInjRvrtRem: 0, PFWAbsRvrtRem: 0 };
       case 705:
-        return { ...this.rw.get(705)!, NCrv: N_CURVES, NPt: N_POINTS, RvrtRem: 0, V_SF: -1, DeptRef_SF: -1, RspTms_SF: 0 };
+        return { ...this.rw.get(705)!, Ena: this.dev.settings().reactiveMode === 'voltVar' ? 1 : 0, NCrv: N_CURVES, NPt: N_POINTS, RvrtRem: 0, V_SF: -1, DeptRef_SF: -1, RspTms_SF: 0 };
       case 706:
-        return { ...this.rw.get(706)!, NCrv: N_CURVES, NPt: N_POINTS, RvrtRem: 0, V_SF: -1, DeptRef_SF: -1, RspTms_SF: 0 };
+        return { ...this.rw.get(706)!, Ena: this.dev.settings().voltWattEnabled ? 1 : 0, NCrv: N_CURVES, NPt: N_POINTS, RvrtRem: 0, V_SF: -1, DeptRef_SF: -1, RspTms_SF: 0 };
       case 713:
         return storageCapacity(this.dev.spec, m);
       case 715:
@@ -91,8 +91,10 @@ export class SunSpec700Face {
    */
   write(model: number, changed: PointValues): WriteResult {
     if (model === 703) return this.toResult(this.dev.update(enterServicePatch(changed)));
-    const before = this.rw.get(model);
-    if (!before) return { ok: false, reason: `model ${model} has no writable points here` };
+    if (!this.rw.has(model)) return { ok: false, reason: `model ${model} has no writable points here` };
+    // Start from what the device does now (another face or the DERMS may have changed it).
+    for (const m of [704, 705, 706]) this.rw.set(m, this.read(m));
+    const before = this.rw.get(model)!;
     const next = { ...before, ...changed };
     if (model === 705 || model === 706) {
       if (Object.keys(changed).some((k) => k.startsWith('Crv[1].') && changed[k] !== before[k])) {
@@ -113,6 +115,39 @@ export class SunSpec700Face {
     return { ok: true };
   }
 
+  /** The 704 points that mirror device settings, so every face reads the same state. */
+  private controlsFromSettings(): PointValues {
+    const s = this.dev.settings();
+    const n = this.dev.spec.nameplate;
+    const out: PointValues = {
+      WMaxLimPctEna: s.activePowerLimitPct === null ? 0 : 1,
+      WSetEna: s.activePowerSetpointW === null ? 0 : 1,
+      PFWInjEna: s.reactiveMode === 'constantPf' ? 1 : 0,
+      VarSetEna: s.reactiveMode === 'constantVar' ? 1 : 0,
+      WRmp: s.rampUpPctPerS,
+    };
+    if (s.activePowerLimitPct !== null) out.WMaxLimPct = s.activePowerLimitPct;
+    const stored = this.rw.get(704)!;
+    if (s.activePowerSetpointW !== null) {
+      // Keep the mode the setpoint was written in, unless the device now does something else.
+      const wMax = Number(this.rw.get(702)!.WMax ?? n.maxW);
+      const implied = stored.WSetMod === W_MAX_PCT ? (Number(stored.WSetPct) / 100) * wMax : Number(stored.WSet);
+      if (Math.abs(implied - s.activePowerSetpointW) > 0.5) {
+        out.WSetMod = 1;
+        out.WSet = s.activePowerSetpointW;
+      }
+    }
+    if (s.reactiveMode === 'constantPf') {
+      out['PFWInj.PF'] = s.pf;
+      out['PFWInj.Ext'] = s.pfExcitation === 'injecting' ? OVER_EXCITED : 1;
+    }
+    if (s.reactiveMode === 'constantVar' && Math.abs(varPct(stored, n) - s.constantVarPct) > 1e-6) {
+      out.VarSetMod = VAR_MAX_PCT;
+      out.VarSetPct = s.constantVarPct;
+    }
+    return out;
+  }
+
   /** IEEE 1547 settings implied by everything written to 704, 705, 706 and 715. */
   private patch(): ControlPatch {
     const c = this.rw.get(704)!;
@@ -121,6 +156,10 @@ export class SunSpec700Face {
     const op = this.rw.get(715)!;
     const wMax = Number(this.rw.get(702)!.WMax ?? this.dev.spec.nameplate.maxW);
     const n = this.dev.spec.nameplate;
+    if (c.PFWInjEna === 1 && c.VarSetEna === 1) {
+      // Both written enabled in one go: the later-defined (var) mode wins, as the model orders them.
+      c.PFWInjEna = 0;
+    }
     const patch: ControlPatch = {
       activePowerLimitPct: c.WMaxLimPctEna === 1 ? Math.min(100, Number(c.WMaxLimPct)) : null,
       activePowerSetpointW: c.WSetEna === 1 ? (c.WSetMod === W_MAX_PCT ? (Number(c.WSetPct) / 100) * wMax : Number(c.WSet)) : null,

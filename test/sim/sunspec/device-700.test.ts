@@ -85,4 +85,14 @@ describe('SunSpec 700-series face of a simulated inverter', () => {
     expect(f.read(703)).toMatchObject({ ES: 1, ESDlyTms: 20, ESVHi: 105 });
     expect(f.write(703, { ESVHi: 150 })).toMatchObject({ ok: false });
   });
+
+  it('reads back what the device does, whoever changed it', () => {
+    const d = new SimInverter(pvSpec('p'), 1);
+    const f = new SunSpec700Face(d, 1);
+    d.update({ activePowerLimitPct: 30, reactiveMode: 'constantVar', constantVarPct: -25 });
+    expect(f.read(704)).toMatchObject({ WMaxLimPctEna: 1, WMaxLimPct: 30, VarSetEna: 1, VarSetMod: 1, VarSetPct: -25, PFWInjEna: 0 });
+    d.update({ reactiveMode: 'voltVar' });
+    expect(f.read(705).Ena).toBe(1);
+    expect(f.read(704).VarSetEna).toBe(0);
+  });
 });
