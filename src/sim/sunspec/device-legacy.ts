@@ -68,7 +68,8 @@ export class SunSpecLegacyFace {
       case 120: {
         const storage = this.dev.spec.kind !== 'pv';
         return {
-          DERTyp: storage ? 82 : 4, WRtg: n.maxW, WRtg_SF: sc.W_SF, VARtg: n.maxVA, VARtg_SF: sc.VA_SF,
+          // 120 knows PV and PV with storage; a battery alone has no DERTyp.
+          DERTyp: this.dev.spec.kind === 'pv' ? 4 : this.dev.spec.kind === 'hybrid' ? 82 : null, WRtg: n.maxW, WRtg_SF: sc.W_SF, VARtg: n.maxVA, VARtg_SF: sc.VA_SF,
           VArRtgQ1: n.maxVarInject, VArRtgQ2: n.maxVarInject, VArRtgQ3: -n.maxVarAbsorb, VArRtgQ4: -n.maxVarAbsorb, VArRtg_SF: sc.Var_SF,
           ARtg: (n.maxVA / n.nominalV) * 1.1, ARtg_SF: sc.A_SF, PFRtgQ1: 0.9, PFRtgQ2: 0.9, PFRtgQ3: -0.9, PFRtgQ4: -0.9, PFRtg_SF: -3,
           WHRtg: storage ? n.energyCapacityWh : null, WHRtg_SF: storage ? scaleFactorFor(n.energyCapacityWh, 65535) : 0,
