@@ -92,6 +92,8 @@ export class SunSpec700Face {
   write(model: number, changed: PointValues): WriteResult {
     if (model === 703) return this.toResult(this.dev.update(enterServicePatch(changed)));
     if (!this.rw.has(model)) return { ok: false, reason: `model ${model} has no writable points here` };
+    const pct = changed.WMaxLimPct;
+    if (model === 704 && pct !== undefined && !(Number(pct) >= 0 && Number(pct) <= 100)) return { ok: false, reason: `WMaxLimPct ${pct} is outside 0..100 %` };
     // Start from what the device does now (another face or the DERMS may have changed it).
     for (const m of [704, 705, 706]) this.rw.set(m, this.read(m));
     const before = this.rw.get(model)!;
@@ -161,7 +163,7 @@ export class SunSpec700Face {
       c.PFWInjEna = 0;
     }
     const patch: ControlPatch = {
-      activePowerLimitPct: c.WMaxLimPctEna === 1 ? Math.min(100, Number(c.WMaxLimPct)) : null,
+      activePowerLimitPct: c.WMaxLimPctEna === 1 ? Number(c.WMaxLimPct) : null,
       activePowerSetpointW: c.WSetEna === 1 ? (c.WSetMod === W_MAX_PCT ? (Number(c.WSetPct) / 100) * wMax : Number(c.WSet)) : null,
       rampUpPctPerS: Number(c.WRmp ?? 0),
       rampDownPctPerS: Number(c.WRmp ?? 0),

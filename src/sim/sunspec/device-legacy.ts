@@ -201,7 +201,6 @@ function legacyCurves(y: 'VAr' | 'W', pts: readonly (readonly [number, number])[
       out[`curve[${c}].${y}${i + 1}`] = yv;
     });
     out[`curve[${c}].CrvNam`] = `default ${c}`;
-    out[`curve[${c}].RmpTms`] = 0;
     out[`curve[${c}].ReadOnly`] = 0;
   }
   return out;
