@@ -113,11 +113,19 @@ export class SunSpecLegacyFace {
         const st = this.stored.get(124)!;
         const sp = s.activePowerSetpointW;
         const chaSt = m.soc === null ? 1 : m.soc <= (this.dev.spec.battery?.minReservePct ?? 0) + 0.1 ? 2 : m.soc >= (this.dev.spec.battery?.maxSocPct ?? 100) - 0.1 ? 5 : m.w > 1 ? 3 : m.w < -1 ? 4 : 6;
+        // Keep the registers as written while they still say what the device does.
+        const mod = Number(st.StorCtl_Mod);
+        const implied = mod & 1 ? -(Number(st.InWRte) / 100) * n.maxChargeW : mod & 2 ? (Number(st.OutWRte) / 100) * n.maxDischargeW : null;
+        const consistent = implied === null ? sp === null : sp !== null && Math.abs(implied - sp) < 0.5;
         return {
           ...st,
-          StorCtl_Mod: sp === null ? 0 : sp < 0 ? 1 : 2,
-          ...(sp !== null && sp < 0 ? { InWRte: (-sp / n.maxChargeW) * 100 } : {}),
-          ...(sp !== null && sp >= 0 ? { OutWRte: (sp / n.maxDischargeW) * 100 } : {}),
+          ...(consistent
+            ? {}
+            : {
+                StorCtl_Mod: sp === null ? 0 : sp < 0 ? 1 : 2,
+                ...(sp !== null && sp < 0 ? { InWRte: (-sp / n.maxChargeW) * 100 } : {}),
+                ...(sp !== null && sp >= 0 ? { OutWRte: (sp / n.maxDischargeW) * 100 } : {}),
+              }),
           ChaState: m.soc, StorAval: null, InBatV: null, ChaSt: chaSt,
           WChaMax_SF: sc.W_SF, WChaDisChaGra_SF: 0, VAChaMax_SF: sc.VA_SF, MinRsvPct_SF: -1, ChaState_SF: -1, StorAval_SF: 0, InBatV_SF: -1, InOutWRte_SF: -1,
         };

@@ -1,0 +1,108 @@
+import { DermsError } from '../../core/errors.js';
+import {
+  ModelRegistry,
+  chunkReads,
+  decodeModel,
+  layoutFromBlock,
+  planWrites,
+  walkModelChain,
+  type ChainEntry,
+  type DecodedModel,
+  type ModelLayout,
+} from '../../protocols/sunspec/index.js';
+import type { RegisterTransport } from './modbus-transport.js';
+import type { ModelValues } from './semantics.js';
+
+export interface ModelInfo extends ChainEntry {
+  readonly layout: ModelLayout | null;
+}
+
+/**
+ * A SunSpec device over a register transport: discovery (base, chain, layouts from each
+ * model's own counts), coalesced and chunked reads of whole models, and point writes planned
+ * against the last block with a read-back.
+ */
+export class SunSpecClient {
+  private constructor(
+    readonly transport: RegisterTransport,
+    readonly registry: ModelRegistry,
+    readonly models: ReadonlyMap<number, ModelInfo>,
+    private readonly blocks: Map<number, Uint16Array>,
+  ) {}
+
+  static async discover(transport: RegisterTransport, registry = new ModelRegistry()): Promise<SunSpecClient> {
+    const chain = await walkModelChain((a, n) => transport.read(a, n), { models: registry });
+    const models = new Map<number, ModelInfo>();
+    const blocks = new Map<number, Uint16Array>();
+    const client = new SunSpecClient(transport, registry, models, blocks);
+    const known = chain.filter((c) => c.known && !models.has(c.id));
+    const raw = await client.readRanges(known.map((c) => ({ address: c.address, count: c.length + 2 })));
+    known.forEach((c, i) => {
+      const def = registry.require(c.id);
+      blocks.set(c.id, raw[i]!);
+      models.set(c.id, { ...c, layout: layoutFromBlock(def, raw[i]!) });
+    });
+    for (const c of chain) if (!models.has(c.id)) models.set(c.id, { ...c, layout: null });
+    return client;
+  }
+
+  has(id: number): boolean {
+    return this.models.get(id)?.layout != null;
+  }
+
+  /** Read and decode these models (the first instance of each), coalescing adjacent blocks. */
+  async read(ids: readonly number[]): Promise<Map<number, DecodedModel>> {
+    const infos = ids.map((id) => this.models.get(id)).filter((m): m is ModelInfo => !!m?.layout);
+    const raw = await this.readRanges(infos.map((m) => ({ address: m.address, count: m.length + 2 })));
+    const out = new Map<number, DecodedModel>();
+    infos.forEach((m, i) => {
+      this.blocks.set(m.id, raw[i]!);
+      out.set(m.id, decodeModel(m.layout!.def, raw[i]!));
+    });
+    return out;
+  }
+
+  async readValues(ids: readonly number[]): Promise<Map<number, ModelValues>> {
+    const decoded = await this.read(ids);
+    return new Map([...decoded].map(([id, d]) => [id, d.values as ModelValues]));
+  }
+
+  /**
+   * Write points of one model (planned against its last block, so scale factors and the other
+   * half of a sync group are right), then read the model back. Returns the decoded read-back.
+   */
+  async write(id: number, values: Readonly<Record<string, number | string | null>>): Promise<DecodedModel> {
+    const m = this.models.get(id);
+    if (!m?.layout) throw new DermsError('UNSUPPORTED', `the device does not serve SunSpec model ${id}`);
+    const block = this.blocks.get(id) ?? (await this.readRanges([{ address: m.address, count: m.length + 2 }]))[0]!;
+    for (const w of planWrites(m.layout, values, { block })) await this.transport.write(m.address + w.offset, [...w.registers]);
+    return (await this.read([id])).get(id)!;
+  }
+
+  /** Resolution of a point in its model's last block (10^sf), for read-back comparison. */
+  quantum(id: number, path: string): number {
+    const m = this.models.get(id);
+    const slot = m?.layout?.byPath.get(path);
+    if (!slot || slot.sf === undefined) return 1e-6;
+    if (typeof slot.sf === 'number') return 10 ** slot.sf;
+    const block = this.blocks.get(id);
+    const raw = block?.[slot.sf.offset];
+    const sf = raw === undefined ? 0 : (raw << 16) >> 16;
+    return sf >= -10 && sf <= 10 ? 10 ** sf : 1;
+  }
+
+  close(): Promise<void> {
+    return this.transport.close();
+  }
+
+  /** Read register ranges as few requests of at most 125 registers as they allow. */
+  private async readRanges(ranges: readonly { address: number; count: number }[]): Promise<Uint16Array[]> {
+    if (ranges.length === 0) return [];
+    const memory = new Map<number, number>();
+    for (const r of chunkReads(ranges.map((x) => ({ address: x.address, count: x.count })))) {
+      const regs = await this.transport.read(r.address, r.count);
+      for (let i = 0; i < regs.length; i++) memory.set(r.address + i, regs[i]!);
+    }
+    return ranges.map((r) => Uint16Array.from({ length: r.count }, (_, i) => memory.get(r.address + i) ?? 0));
+  }
+}

@@ -1,0 +1,112 @@
+import { once } from 'node:events';
+import type { AddressInfo, Server } from 'node:net';
+import modbusSerial from 'modbus-serial';
+import type { ServerTCP as ServerTcpType, IServiceVector } from 'modbus-serial/ServerTCP.js';
+import { formatModbusUrl } from '../../protocols/modbus-url.js';
+import type { SimInverter } from '../inverter.js';
+import { ModbusServerError, SunSpecDeviceImage, type SunSpecProfile } from './image.js';
+
+// modbus-serial is CommonJS; its ServerTCP is a property of the module object.
+const { ServerTCP } = modbusSerial as unknown as { ServerTCP: new (vector: IServiceVector, options: { host: string; port: number; unitID: number }) => ServerTcpType };
+
+export interface SunSpecServedDevice {
+  readonly device: SimInverter;
+  readonly profile: SunSpecProfile;
+  /** 'port': a listening port of its own; 'gateway': a unit id behind a shared port. */
+  readonly mode: 'port' | 'gateway';
+}
+
+export interface SunSpecEndpoint {
+  readonly mRID: string;
+  readonly protocol: 'sunspec';
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  readonly unit: number;
+}
+
+type Cb<T> = (err: Error | null, value: T) => void;
+const modbusError = (code: number, msg: string): Error => Object.assign(new Error(msg), { modbusErrorCode: code });
+/** Unit ids a gateway hands out (Modbus serial addresses 1..247). */
+const UNITS_PER_GATEWAY = 247;
+
+/**
+ * Serve simulated devices as SunSpec Modbus TCP devices: each on a port of its own, or many
+ * behind gateway ports by unit id. Answers follow the devices' faults: a device with a
+ * communication loss does not answer; a slow one answers late.
+ */
+export class SunSpecServers {
+  private readonly servers: ServerTcpType[] = [];
+  private readonly list: SunSpecEndpoint[] = [];
+
+  private constructor(private readonly host: string) {}
+
+  static async start(devices: readonly SunSpecServedDevice[], opts: { host?: string; basePort?: number } = {}): Promise<SunSpecServers> {
+    const s = new SunSpecServers(opts.host ?? '127.0.0.1');
+    let nextPort = opts.basePort ?? 0;
+    const port = (): number => (nextPort === 0 ? 0 : nextPort++);
+    try {
+      for (const d of devices.filter((x) => x.mode === 'port')) {
+        const img = new SunSpecDeviceImage(d.device, 1, d.profile);
+        const p = await s.listen(() => img, port());
+        s.add(d.device.id, p, 1);
+      }
+      const behind = devices.filter((x) => x.mode === 'gateway');
+      for (let g = 0; g < behind.length; g += UNITS_PER_GATEWAY) {
+        const units = new Map<number, SunSpecDeviceImage>();
+        behind.slice(g, g + UNITS_PER_GATEWAY).forEach((d, i) => units.set(i + 1, new SunSpecDeviceImage(d.device, i + 1, d.profile)));
+        const p = await s.listen((unit) => units.get(unit), port());
+        for (const [unit, img] of units) s.add(img.device.id, p, unit);
+      }
+    } catch (e) {
+      await s.close();
+      throw e;
+    }
+    return s;
+  }
+
+  endpoints(): readonly SunSpecEndpoint[] {
+    return this.list;
+  }
+
+  async close(): Promise<void> {
+    // Drop open client connections too, or closing would wait for every client to hang up.
+    for (const srv of this.servers) for (const sock of srv.socks.keys()) sock.destroy();
+    await Promise.all(this.servers.map((srv) => new Promise<void>((resolve) => srv.close(() => resolve()))));
+    this.servers.length = 0;
+  }
+
+  private add(mRID: string, port: number, unit: number): void {
+    this.list.push({ mRID, protocol: 'sunspec', url: formatModbusUrl({ kind: 'tcp', host: this.host, port, unit }), host: this.host, port, unit });
+  }
+
+  private async listen(imageFor: (unit: number) => SunSpecDeviceImage | undefined, port: number): Promise<number> {
+    const answer = <T>(unit: number, cb: Cb<T>, op: (img: SunSpecDeviceImage) => T): void => {
+      const img = imageFor(unit);
+      if (!img) return cb(modbusError(0x0b, `no device at unit ${unit}`), undefined as T); // gateway target failed to respond
+      const f = img.device.faults;
+      if (f.commsLoss) return; // no answer at all: the client times out
+      let result: T;
+      try {
+        result = op(img);
+      } catch (e) {
+        const err = e instanceof ModbusServerError ? modbusError(e.modbusErrorCode, e.message) : modbusError(4, String(e));
+        const fail = (): void => cb(err, undefined as T);
+        return f.responseDelayMs > 0 ? void setTimeout(fail, f.responseDelayMs) : fail();
+      }
+      if (f.responseDelayMs > 0) setTimeout(() => cb(null, result), f.responseDelayMs);
+      else cb(null, result);
+    };
+    const vector: IServiceVector = {
+      getHoldingRegister: (addr: number, unit: number, cb: Cb<number>) => answer(unit, cb, (img) => img.read(addr, 1)[0]!),
+      getMultipleHoldingRegisters: (addr: number, len: number, unit: number, cb: Cb<number[]>) => answer(unit, cb, (img) => img.read(addr, len)),
+      setRegister: (addr: number, value: number, unit: number, cb: Cb<void>) => answer(unit, cb, (img) => img.write(addr, [value])),
+      setRegisterArray: (addr: number, values: number[], unit: number, cb: Cb<void>) => answer(unit, cb, (img) => img.write(addr, values)),
+    };
+    const srv = new ServerTCP(vector, { host: this.host, port, unitID: 255 });
+    this.servers.push(srv);
+    const net = (srv as unknown as { _server: Server })._server;
+    if (!net.listening) await Promise.race([once(net, 'listening'), once(srv, 'serverError').then(([e]) => Promise.reject(e as Error))]);
+    return (net.address() as AddressInfo).port;
+  }
+}
