@@ -2,6 +2,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { DEMO_FLEET, runDemo } from './demo.js';
 import { simRun } from './sim-run.js';
+import { simServe } from './sim-serve.js';
+import { readPoint, scan, writePoint } from './sunspec-commands.js';
 
 function intIn(min: number, max: number) {
   return (v: string): number => {
@@ -32,6 +34,19 @@ program
     await runDemo({ fleet: opts.fleet, speed: opts.speed, durationS: opts.duration, json: opts.json, out: (l) => console.log(l) });
   });
 
+const lab = (c: Command): Command =>
+  c.option('--models <dir>', 'also load SunSpec model definitions (official JSON) from this folder').option('--timeout <ms>', 'request timeout', intIn(50, 60_000), 2000).option('--json', 'print JSON', false);
+type LabOpts = { models?: string; timeout: number; json: boolean };
+const labOut = (o: LabOpts) => ({ models: o.models, timeoutMs: o.timeout, json: o.json, out: (l: string) => console.log(l) });
+
+lab(program.command('scan <url>').description('discover a SunSpec device and print its models and points (modbus-tcp://host:port?unit=N or modbus-rtu:///dev/ttyX?baud=9600&unit=N)')).action(
+  async (url: string, o: LabOpts) => scan(url, labOut(o)),
+);
+lab(program.command('read <url> <point>').description('read one point, e.g. 701.W')).action(async (url: string, point: string, o: LabOpts) => readPoint(url, point, labOut(o)));
+lab(program.command('write <url> <point> <value>').description('write one point (scaled value), show the registers written and the read-back')).action(
+  async (url: string, point: string, value: string, o: LabOpts) => writePoint(url, point, value, labOut(o)),
+);
+
 const sim = program.command('sim').description('the simulated fleet on its own');
 sim
   .command('run')
@@ -43,6 +58,18 @@ sim
   .option('--workers <n>', 'worker threads, each running whole feeders', intIn(1, 256), 1)
   .action(async (opts: { fleet: string; hours: number; fast: boolean; json: boolean; workers: number }) => {
     await simRun({ ...opts, out: (l) => console.log(l), progress: process.stderr.isTTY === true && !opts.json });
+  });
+
+sim
+  .command('serve')
+  .description('serve a fleet file\'s devices on their protocols (device side only) until SIGTERM / SIGINT')
+  .requiredOption('--fleet <file>', 'fleet file (YAML)')
+  .option('--endpoints <file>', 'write the endpoint list (JSON: mRID, protocol, url) here')
+  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .option('--base-port <port>', 'first TCP port (0: any free port)', intIn(0, 65535), 0)
+  .option('--speed <x>', "virtual seconds per real second (default: the fleet file's pace)", positive)
+  .action(async (o: { fleet: string; endpoints?: string; host: string; basePort: number; speed?: number }) => {
+    await simServe({ ...o, out: (l) => console.log(l) });
   });
 
 program.parseAsync().catch((e: unknown) => {

@@ -68,7 +68,7 @@ export class SunSpecAdapter implements DeviceAdapter {
     if (typeof writes === 'string') return { status: 'rejected', reason: writes };
     try {
       for (const w of writes) {
-        const back = await client.write(w.model, w.values);
+        const back = (await client.write(w.model, w.values)).readBack;
         if (w.awaitPoint) {
           const ok = await this.awaitPoint(client, w.model, w.awaitPoint);
           if (!ok) return { status: 'rejected', reason: `model ${w.model}: ${w.awaitPoint.path} did not reach ${w.awaitPoint.equals}` };

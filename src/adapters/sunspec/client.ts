@@ -71,12 +71,13 @@ export class SunSpecClient {
    * Write points of one model (planned against its last block, so scale factors and the other
    * half of a sync group are right), then read the model back. Returns the decoded read-back.
    */
-  async write(id: number, values: Readonly<Record<string, number | string | null>>): Promise<DecodedModel> {
+  async write(id: number, values: Readonly<Record<string, number | string | null>>): Promise<{ writes: { address: number; registers: number[] }[]; readBack: DecodedModel }> {
     const m = this.models.get(id);
     if (!m?.layout) throw new DermsError('UNSUPPORTED', `the device does not serve SunSpec model ${id}`);
     const block = this.blocks.get(id) ?? (await this.readRanges([{ address: m.address, count: m.length + 2 }]))[0]!;
-    for (const w of planWrites(m.layout, values, { block })) await this.transport.write(m.address + w.offset, [...w.registers]);
-    return (await this.read([id])).get(id)!;
+    const writes = planWrites(m.layout, values, { block }).map((w) => ({ address: m.address + w.offset, registers: [...w.registers] }));
+    for (const w of writes) await this.transport.write(w.address, w.registers);
+    return { writes, readBack: (await this.read([id])).get(id)! };
   }
 
   /** Resolution of a point in its model's last block (10^sf), for read-back comparison. */

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import type { AddressInfo, Server } from 'node:net';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import modbusSerial from 'modbus-serial';
 import type { ServerTCP as ServerTcpType, IServiceVector } from 'modbus-serial/ServerTCP.js';
 import { formatModbusUrl } from '../../protocols/modbus-url.js';
@@ -103,10 +103,21 @@ export class SunSpecServers {
       setRegister: (addr: number, value: number, unit: number, cb: Cb<void>) => answer(unit, cb, (img) => img.write(addr, [value])),
       setRegisterArray: (addr: number, values: number[], unit: number, cb: Cb<void>) => answer(unit, cb, (img) => img.write(addr, values)),
     };
-    const srv = new ServerTCP(vector, { host: this.host, port, unitID: 255 });
+    // modbus-serial treats port 0 as "502": ask the OS for a free port first.
+    const srv = new ServerTCP(vector, { host: this.host, port: port === 0 ? await freePort(this.host) : port, unitID: 255 });
     this.servers.push(srv);
     const net = (srv as unknown as { _server: Server })._server;
     if (!net.listening) await Promise.race([once(net, 'listening'), once(srv, 'serverError').then(([e]) => Promise.reject(e as Error))]);
     return (net.address() as AddressInfo).port;
   }
+}
+
+/** A TCP port nobody listens on right now. */
+async function freePort(host: string): Promise<number> {
+  const probe = createServer();
+  probe.listen(0, host);
+  await once(probe, 'listening');
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
 }
