@@ -81,28 +81,7 @@ export class SunSpecServers {
   }
 
   private async listen(imageFor: (unit: number) => SunSpecDeviceImage | undefined, port: number): Promise<number> {
-    const answer = <T>(unit: number, cb: Cb<T>, op: (img: SunSpecDeviceImage) => T): void => {
-      const img = imageFor(unit);
-      if (!img) return cb(modbusError(0x0b, `no device at unit ${unit}`), undefined as T); // gateway target failed to respond
-      const f = img.device.faults;
-      if (f.commsLoss) return; // no answer at all: the client times out
-      let result: T;
-      try {
-        result = op(img);
-      } catch (e) {
-        const err = e instanceof ModbusServerError ? modbusError(e.modbusErrorCode, e.message) : modbusError(4, String(e));
-        const fail = (): void => cb(err, undefined as T);
-        return f.responseDelayMs > 0 ? void setTimeout(fail, f.responseDelayMs) : fail();
-      }
-      if (f.responseDelayMs > 0) setTimeout(() => cb(null, result), f.responseDelayMs);
-      else cb(null, result);
-    };
-    const vector: IServiceVector = {
-      getHoldingRegister: (addr: number, unit: number, cb: Cb<number>) => answer(unit, cb, (img) => img.read(addr, 1)[0]!),
-      getMultipleHoldingRegisters: (addr: number, len: number, unit: number, cb: Cb<number[]>) => answer(unit, cb, (img) => img.read(addr, len)),
-      setRegister: (addr: number, value: number, unit: number, cb: Cb<void>) => answer(unit, cb, (img) => img.write(addr, [value])),
-      setRegisterArray: (addr: number, values: number[], unit: number, cb: Cb<void>) => answer(unit, cb, (img) => img.write(addr, values)),
-    };
+    const vector = serviceVector(imageFor);
     // modbus-serial treats port 0 as "502": ask the OS for a free port first.
     const srv = new ServerTCP(vector, { host: this.host, port: port === 0 ? await freePort(this.host) : port, unitID: 255 });
     this.servers.push(srv);
@@ -120,4 +99,50 @@ async function freePort(host: string): Promise<number> {
   const { port } = probe.address() as AddressInfo;
   await new Promise<void>((resolve) => probe.close(() => resolve()));
   return port;
+}
+
+/** A simulated device served as a SunSpec Modbus RTU slave on a serial line (or pseudo-terminal). */
+export class SunSpecRtuServer {
+  private constructor(private readonly server: { close(cb: () => void): void }) {}
+
+  static async start(device: SimInverter, o: { path: string; baudRate: number; unitId: number; profile: SunSpecProfile }): Promise<SunSpecRtuServer> {
+    const { ServerSerial } = modbusSerial as unknown as { ServerSerial: new (vector: IServiceVector, options: Record<string, unknown>) => NodeJS.EventEmitter & { close(cb: () => void): void } };
+    const img = new SunSpecDeviceImage(device, o.unitId, o.profile);
+    const srv = new ServerSerial(serviceVector((unit) => (unit === o.unitId ? img : undefined)), { path: o.path, baudRate: o.baudRate, unitID: o.unitId });
+    await Promise.race([once(srv, 'initialized'), once(srv, 'error').then(([e]) => Promise.reject(e as Error))]);
+    return new SunSpecRtuServer(srv);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/**
+ * The Modbus service for a set of images by unit id. Answers follow each device's faults: a
+ * device with a communication loss does not answer; a slow one answers late.
+ */
+function serviceVector(imageFor: (unit: number) => SunSpecDeviceImage | undefined): IServiceVector {
+  const answer = <T>(unit: number, cb: Cb<T>, op: (img: SunSpecDeviceImage) => T): void => {
+    const img = imageFor(unit);
+    if (!img) return cb(modbusError(0x0b, `no device at unit ${unit}`), undefined as T); // gateway target failed to respond
+    const f = img.device.faults;
+    if (f.commsLoss) return; // no answer at all: the client times out
+    let result: T;
+    try {
+      result = op(img);
+    } catch (e) {
+      const err = e instanceof ModbusServerError ? modbusError(e.modbusErrorCode, e.message) : modbusError(4, String(e));
+      const fail = (): void => cb(err, undefined as T);
+      return f.responseDelayMs > 0 ? void setTimeout(fail, f.responseDelayMs) : fail();
+    }
+    if (f.responseDelayMs > 0) setTimeout(() => cb(null, result), f.responseDelayMs);
+    else cb(null, result);
+  };
+  return {
+    getHoldingRegister: (addr: number, unit: number, cb: Cb<number>) => answer(unit, cb, (img) => img.read(addr, 1)[0]!),
+    getMultipleHoldingRegisters: (addr: number, len: number, unit: number, cb: Cb<number[]>) => answer(unit, cb, (img) => img.read(addr, len)),
+    setRegister: (addr: number, value: number, unit: number, cb: Cb<void>) => answer(unit, cb, (img) => img.write(addr, [value])),
+    setRegisterArray: (addr: number, values: number[], unit: number, cb: Cb<void>) => answer(unit, cb, (img) => img.write(addr, values)),
+  };
 }
