@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
+import { isDermsError, type DermsErrorCode } from '../core/errors.js';
 import { DEMO_FLEET, runDemo } from './demo.js';
 import { simRun } from './sim-run.js';
 import { simServe } from './sim-serve.js';
@@ -72,7 +73,10 @@ sim
     await simServe({ ...o, out: (l) => console.log(l) });
   });
 
+/** Exit codes by error code, so scripts can tell bad input from an unreachable device. */
+const EXIT: Partial<Record<DermsErrorCode, number>> = { INVALID_INPUT: 2, NOT_FOUND: 3, ALREADY_EXISTS: 3, UNAVAILABLE: 4, TIMEOUT: 4, UNSUPPORTED: 5 };
+
 program.parseAsync().catch((e: unknown) => {
   console.error(`derms: ${e instanceof Error ? e.message : String(e)}`);
-  process.exitCode = 1;
+  process.exitCode = isDermsError(e) ? (EXIT[e.code] ?? 1) : 1;
 });
