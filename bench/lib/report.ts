@@ -60,7 +60,7 @@ export function renderSuite(r: SuiteResult): string[] {
     `## ${r.suite}: ${r.title}`,
     '',
     `Measured ${r.date} on ${m.cpu} (${m.cores} logical cores, ${m.memoryGB} GB), Node ${m.node}, ${m.os}.`,
-    'Each workload runs on Node\'s main thread (one core; V8\'s garbage collector may use helper threads).',
+    r.threading ?? 'Each workload runs on Node\'s main thread (one core; V8\'s garbage collector may use helper threads).',
     '',
     '| Figure | Value | Target | Met |',
     '| --- | ---: | --- | --- |',

@@ -50,6 +50,11 @@ export const suiteResultSchema = z.object({
   /** Workload parameters the figures were measured with. */
   params: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
   workloads: z.array(workloadSchema),
+  /**
+   * Where the workloads ran, when not all on Node's main thread (the page's default sentence),
+   * e.g. devices in a worker thread and the DERMS side on the main thread.
+   */
+  threading: z.string().optional(),
   figures: z.array(figureSchema),
   /** Every measured number, flat; what `--json` prints. Arrays hold per-run values. */
   metrics: z.record(z.string(), z.union([z.number(), z.array(z.number())])),

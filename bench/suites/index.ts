@@ -1,9 +1,10 @@
 import type { Suite } from '../lib/types.js';
 import { coreSuite } from './core.js';
 import { simSuite } from './sim.js';
+import { sunspecSuite } from './sunspec.js';
 
 /**
  * Every benchmark suite, in the order they run and appear in docs/benchmarks.md. A new suite
  * (sunspec, dnp3, openfmb, cim-api, ...) implements `Suite`, returns a `SuiteResult` and is listed here.
  */
-export const suites: readonly Suite[] = [coreSuite, simSuite];
+export const suites: readonly Suite[] = [coreSuite, simSuite, sunspecSuite];
