@@ -99,11 +99,16 @@ export class SunSpecClient {
   /** Read register ranges as few requests of at most 125 registers as they allow. */
   private async readRanges(ranges: readonly { address: number; count: number }[]): Promise<Uint16Array[]> {
     if (ranges.length === 0) return [];
-    const memory = new Map<number, number>();
-    for (const r of chunkReads(ranges.map((x) => ({ address: x.address, count: x.count })))) {
-      const regs = await this.transport.read(r.address, r.count);
-      for (let i = 0; i < regs.length; i++) memory.set(r.address + i, regs[i]!);
+    const out = ranges.map((r) => new Uint16Array(r.count));
+    // Copy each chunk into every requested range it overlaps (no per-register bookkeeping: hot path).
+    for (const c of chunkReads(ranges.map((x) => ({ address: x.address, count: x.count })))) {
+      const regs = await this.transport.read(c.address, c.count);
+      ranges.forEach((r, i) => {
+        const from = Math.max(r.address, c.address);
+        const to = Math.min(r.address + r.count, c.address + c.count);
+        if (from < to) out[i]!.set(regs.subarray(from - c.address, to - c.address), from - r.address);
+      });
     }
-    return ranges.map((r) => Uint16Array.from({ length: r.count }, (_, i) => memory.get(r.address + i) ?? 0));
+    return out;
   }
 }
