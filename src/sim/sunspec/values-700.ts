@@ -137,31 +137,18 @@ export function capacity(spec: DeviceSpec, sc: DeviceScales, settings: PointValu
   };
 }
 
+/** 702 settings and the ratings they start from (a device ships with its settings at its ratings). */
+const SETTING_OF_RATING: Record<string, string> = {
+  WMax: 'WMaxRtg', WMaxOvrExt: 'WOvrExtRtg', WOvrExtPF: 'WOvrExtRtgPF', WMaxUndExt: 'WUndExtRtg', WUndExtPF: 'WUndExtRtgPF',
+  VAMax: 'VAMaxRtg', VarMaxInj: 'VarMaxInjRtg', VarMaxAbs: 'VarMaxAbsRtg', WChaRteMax: 'WChaRteMaxRtg', WDisChaRteMax: 'WDisChaRteMaxRtg',
+  VAChaRteMax: 'VAChaRteMaxRtg', VADisChaRteMax: 'VADisChaRteMaxRtg', VNom: 'VNomRtg', VMax: 'VMaxRtg', VMin: 'VMinRtg', AMax: 'AMaxRtg',
+  PFOvrExt: 'PFOvrExtRtg', PFUndExt: 'PFUndExtRtg', IntIslandCat: 'IntIslandCatRtg',
+};
+
 /** The writable part of 702 a device starts with: its ratings. */
 export function initialCapacitySettings(spec: DeviceSpec): PointValues {
-  const n = spec.nameplate;
-  const storage = spec.kind !== 'pv';
-  return {
-    WMax: n.maxW,
-    WMaxOvrExt: n.maxW,
-    WOvrExtPF: 1,
-    WMaxUndExt: n.maxW,
-    WUndExtPF: 1,
-    VAMax: n.maxVA,
-    VarMaxInj: n.maxVarInject,
-    VarMaxAbs: n.maxVarAbsorb,
-    WChaRteMax: storage ? n.maxChargeW : null,
-    WDisChaRteMax: storage ? n.maxDischargeW : null,
-    VAChaRteMax: storage ? n.maxChargeW : null,
-    VADisChaRteMax: storage ? n.maxDischargeW : null,
-    VNom: n.nominalV,
-    VMax: n.nominalV * 1.1,
-    VMin: n.nominalV * 0.88,
-    AMax: (n.maxVA / n.nominalV) * 1.1,
-    PFOvrExt: 0.9,
-    PFUndExt: 0.9,
-    IntIslandCat: 0,
-  };
+  const ratings = capacity(spec, scalesFor(spec), {});
+  return Object.fromEntries(Object.entries(SETTING_OF_RATING).map(([setting, rating]) => [setting, ratings[rating] ?? null]));
 }
 
 /** Model 703, enter service, from the device's settings. */
