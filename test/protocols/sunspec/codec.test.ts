@@ -1,7 +1,7 @@
+import { reason } from './support.js';
 import { describe, expect, it } from 'vitest';
 import {
   isImplemented,
-  isSunSpecError,
   POINT_TYPES,
   readRaw,
   TYPE_SIZE,
@@ -36,14 +36,6 @@ function unimpl(p: PointDef): { regs: number[]; raw: Raw; implemented: boolean }
   return { regs: [...regs.subarray(1, p.size + 1)], raw, implemented: isImplemented(p, raw) };
 }
 
-function reason(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return isSunSpecError(e) ? e.reason : `not a SunSpecError: ${String(e)}`;
-  }
-  return undefined;
-}
 
 describe('raw codec', () => {
   it('round-trips every type, big-endian, high word first', () => {

@@ -1,17 +1,15 @@
+import { def } from './support.js';
 import { describe, expect, it } from 'vitest';
 import {
-  BUILTIN_MODELS,
   SUNS_BASES,
   SUNS_MARKER,
   encodeModel,
   findSunSBase,
   isSunSpecError,
   walkModelChain,
-  type ModelDef,
   type ReadRegisters,
 } from '../../../src/protocols/sunspec/index.js';
 
-const def = (id: number): ModelDef => BUILTIN_MODELS.find((d) => d.id === id)!;
 
 /** An in-memory register map; reads of unmapped registers reject like a Modbus exception 2. */
 class RegisterMap {

@@ -1,27 +1,16 @@
+import { def, reason } from './support.js';
 import { describe, expect, it } from 'vitest';
 import {
-  BUILTIN_MODELS,
   encodeModel,
-  isSunSpecError,
   layoutFor,
   layoutFromBlock,
   lengthProblem,
   slotOf,
-  type ModelDef,
   type ModelLayout,
 } from '../../../src/protocols/sunspec/index.js';
 
-const def = (id: number): ModelDef => BUILTIN_MODELS.find((d) => d.id === id)!;
 const off = (l: ModelLayout, path: string): number => slotOf(l, path).offset;
 
-function reason(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return isSunSpecError(e) ? e.reason : `not a SunSpecError: ${String(e)}`;
-  }
-  return undefined;
-}
 
 describe('fixed models', () => {
   it('puts key points at their offsets (spec/sunspec-offsets.txt)', () => {

@@ -1,30 +1,19 @@
+import { def, reason } from './support.js';
 import { describe, expect, it } from 'vitest';
 import {
-  BUILTIN_MODELS,
   convertOfficialModel,
   decodeModel,
   decodePoint,
   decodeWrite,
   encodeModel,
   encodePoint,
-  isSunSpecError,
   layoutFor,
   layoutFromBlock,
   planWrites,
   pointsInRange,
-  type ModelDef,
 } from '../../../src/protocols/sunspec/index.js';
 
-const def = (id: number): ModelDef => BUILTIN_MODELS.find((d) => d.id === id)!;
 
-function reason(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return isSunSpecError(e) ? e.reason : `not a SunSpecError: ${String(e)}`;
-  }
-  return undefined;
-}
 
 /** A test model (in the official JSON shape) with a point of every type and a counted group with its own SF. */
 const ALL = convertOfficialModel(
