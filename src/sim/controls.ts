@@ -38,14 +38,16 @@ export const settingsSchema = z
   .strict() satisfies z.ZodType<Ieee1547Settings>;
 
 /**
- * A write to a simulated device: any settings plus the two commands that are not settings,
- * permit service (connect / disconnect) and the active-power setpoint (null releases it).
+ * A write to a simulated device: any settings plus the commands that are not settings, permit
+ * service (connect / disconnect), the active-power setpoint (null releases it) and a ramp time
+ * over which a new limit or setpoint in the same write is reached (SunSpec `*_RmpTms`).
  */
 export const controlPatchSchema = settingsSchema
   .partial()
   .extend({
     permitService: z.boolean().optional(),
     activePowerSetpointW: z.number().nullable().optional(),
+    rampTimeS: nonNeg.max(65_535).optional(),
   })
   .strict();
 export type ControlPatch = z.input<typeof controlPatchSchema>;

@@ -127,6 +127,10 @@ export class SimInverter {
   private esTimer = 0;
   private esWait = 0;
   private rampElapsed = 0;
+  /** A commanded move with a ramp time (SunSpec `*_RmpTms`): where it started, its length and progress. */
+  private transitionFromW = 0;
+  private transitionS = 0;
+  private transitionElapsedS = 0;
   private readonly tripTimers = new Float64Array(defaultTripSettings.length);
   private forcedTrip = false;
   private exportedWh = 0;
@@ -239,11 +243,12 @@ export class SimInverter {
       const i = r.error.issues[0]!;
       return { ok: false, reason: `${i.path.join('.') || 'patch'}: ${i.message}` };
     }
-    const { permitService, activePowerSetpointW, ...settings } = r.data;
+    const { permitService, activePowerSetpointW, rampTimeS, ...settings } = r.data;
     if (activePowerSetpointW !== undefined && activePowerSetpointW !== null && (activePowerSetpointW < this.pMin - 1e-6 || activePowerSetpointW > this.pMax + 1e-6)) {
       return { ok: false, reason: `active power setpoint ${activePowerSetpointW} W outside ${this.pMin}..${this.pMax} W` };
     }
     if (this.faults.stuckSetpoint) return { ok: true };
+    const before = [this.setpointW, this.s.activePowerLimitPct];
     if (activePowerSetpointW !== undefined) this.setpointW = activePowerSetpointW;
     if (permitService !== undefined && permitService !== this.permitService) {
       this.permitService = permitService;
@@ -253,7 +258,15 @@ export class SimInverter {
     const defined = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)) as Partial<Ieee1547Settings>;
     this.s = { ...this.s, ...defined };
     this.compileSettings();
+    if (before[0] !== this.setpointW || before[1] !== this.s.activePowerLimitPct) this.beginTransition(rampTimeS ?? 0);
     return { ok: true };
+  }
+
+  /** A new limit or setpoint with a ramp time is reached linearly over that time; without one, at once. */
+  private beginTransition(rampTimeS: number): void {
+    this.transitionFromW = this.p;
+    this.transitionS = rampTimeS;
+    this.transitionElapsedS = 0;
   }
 
   setFault(kind: FaultKind, on: boolean, magnitude = 0): void {
@@ -379,6 +392,10 @@ export class SimInverter {
     if (this.state === 'starting') hi = Math.min(hi, (this.rampElapsed / s.esRampS) * this.maxW);
     if (s.freqWattEnabled) target = this.frequencyDroop(target);
     target = Math.max(this.availMin, Math.min(hi, target));
+    if (this.transitionElapsedS < this.transitionS) {
+      this.transitionElapsedS += dtS;
+      target = this.transitionFromW + (target - this.transitionFromW) * Math.min(1, this.transitionElapsedS / this.transitionS);
+    }
 
     // First-order response to the target, then the normal ramp-rate limits on commanded moves.
     let p = this.p + (target - this.p) * this.alphaP;

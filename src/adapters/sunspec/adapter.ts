@@ -57,7 +57,7 @@ export class SunSpecAdapter implements DeviceAdapter {
   }
 
   capabilities(): DeviceCapabilities {
-    return { setpoints: this.caps?.setpoints ?? new Set(), nativeRamp: false };
+    return { setpoints: this.caps?.setpoints ?? new Set(), nativeRamp: this.caps?.nativeRamp ?? false };
   }
 
   async apply(sp: Setpoint): Promise<ApplyOutcome> {

@@ -28,6 +28,12 @@ export interface SunSpecCapabilities {
   /** Whether the device has a PV input (a PV or hybrid inverter). */
   readonly pv: boolean;
   readonly setpoints: ReadonlySet<SetpointKind>;
+  /**
+   * Active power moves carry a ramp time the device follows itself: the legacy 123
+   * (WMaxLimPct_RmpTms) and 124 (InOutWRte_RmpTms) controls have one; 704, preferred when
+   * present, has only a rate, so then the core steps the setpoint.
+   */
+  readonly nativeRamp: boolean;
 }
 
 export function capabilitiesFrom(v: DeviceValues): SunSpecCapabilities {
@@ -61,7 +67,8 @@ export function capabilitiesFrom(v: DeviceValues): SunSpecCapabilities {
   if (has(706) || has(132)) kinds.add('voltWatt');
   if (has(704) || has(121)) kinds.add('rampRates');
   if (has(703) || has(715) || has(123)) kinds.add('connect');
-  return { models, nameplate, storage, pv, setpoints: kinds };
+  const nativeRamp = !has(704) && (has(123) || (storage && has(124)));
+  return { models, nameplate, storage, pv, setpoints: kinds, nativeRamp };
 }
 
 /** A normalized sample from whatever the device serves: 701 (+702, 713) or 101 (+122, 124). */
@@ -118,19 +125,21 @@ export function sampleFrom(derId: string, timestamp: number, v: DeviceValues, ca
 export function writesFor(sp: Setpoint, caps: SunSpecCapabilities): PointWrite[] | string {
   const has = (m: number): boolean => caps.models.has(m);
   const n = caps.nameplate;
+  // Written every time on the legacy active-power paths, so a ramp time left from an earlier move does not linger.
+  const rampS = Math.min(65_535, Math.ceil((sp.rampTimeMs ?? 0) / 1000));
   switch (sp.kind) {
     case 'activePower':
       if (has(704)) return [{ model: 704, values: { WSetMod: 1, WSet: sp.w, WSetEna: 1 } }];
       if (caps.storage && has(124)) {
         return sp.w < 0
-          ? [{ model: 124, values: { InWRte: (-sp.w / n.maxChargeW) * 100, StorCtl_Mod: 1 } }]
-          : [{ model: 124, values: { OutWRte: (sp.w / n.maxDischargeW) * 100, StorCtl_Mod: 2 } }];
+          ? [{ model: 124, values: { InOutWRte_RmpTms: rampS, InWRte: (-sp.w / n.maxChargeW) * 100, StorCtl_Mod: 1 } }]
+          : [{ model: 124, values: { InOutWRte_RmpTms: rampS, OutWRte: (sp.w / n.maxDischargeW) * 100, StorCtl_Mod: 2 } }];
       }
-      if (has(123) && sp.w >= 0) return [{ model: 123, values: { WMaxLimPct: (sp.w / n.maxW) * 100, WMaxLim_Ena: 1 } }];
+      if (has(123) && sp.w >= 0) return [{ model: 123, values: { WMaxLimPct_RmpTms: rampS, WMaxLimPct: (sp.w / n.maxW) * 100, WMaxLim_Ena: 1 } }];
       return 'no SunSpec model here carries an active-power setpoint';
     case 'activePowerLimit':
       if (has(704)) return [{ model: 704, values: { WMaxLimPct: sp.pct, WMaxLimPctEna: 1 } }];
-      if (has(123)) return [{ model: 123, values: { WMaxLimPct: sp.pct, WMaxLim_Ena: 1 } }];
+      if (has(123)) return [{ model: 123, values: { WMaxLimPct_RmpTms: rampS, WMaxLimPct: sp.pct, WMaxLim_Ena: 1 } }];
       return 'no SunSpec model here carries an active-power limit';
     case 'reactivePower':
       if (has(704)) return [{ model: 704, values: { VarSetMod: 4, VarSet: sp.var, PFWInjEna: 0, VarSetEna: 1 } }];

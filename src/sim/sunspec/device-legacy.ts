@@ -144,7 +144,9 @@ export class SunSpecLegacyFace {
     const next = { ...this.read(model), ...changed };
     const patch = this.patchFor(model, next);
     if (typeof patch === 'string') return { ok: false, reason: patch };
-    const r = this.dev.update(patch);
+    // A stored ramp time applies whenever the limit (123) or the storage rate (124) changes.
+    const rampS = Number(model === 123 ? next.WMaxLimPct_RmpTms : model === 124 ? next.InOutWRte_RmpTms : 0) || 0;
+    const r = this.dev.update(rampS > 0 ? { ...patch, rampTimeS: rampS } : patch);
     if (!r.ok) return r;
     const keep = Object.fromEntries(Object.entries(next).filter(([k]) => !k.endsWith('_SF')));
     this.stored.set(model, keep);

@@ -91,3 +91,44 @@ describe('read-back comparison', () => {
     expect(readBackMismatch({ WSet: 10 }, { WSet: null }, () => 1)).toMatch(/not implemented/);
   });
 });
+
+describe('native ramp times', () => {
+  it('are offered by legacy-only devices (123 / 124 *_RmpTms), not by 700-series ones (704 has only a rate)', () => {
+    expect(capabilitiesFrom(values(faces.legacy(new SimInverter(pvSpec('p'), 1)))).nativeRamp).toBe(true);
+    expect(capabilitiesFrom(values(faces.legacy(new SimInverter(batterySpec('b'), 1)))).nativeRamp).toBe(true);
+    expect(capabilitiesFrom(values(faces['700'](new SimInverter(pvSpec('p'), 1)))).nativeRamp).toBe(false);
+  });
+
+  it('carry the setpoint ramp time in whole seconds, and 0 when the move has none', () => {
+    const pv = capabilitiesFrom(values(faces.legacy(new SimInverter(pvSpec('p'), 1))));
+    expect(writesFor({ kind: 'activePower', w: 5000, derId: 'p', rampTimeMs: 12_300 }, pv)).toEqual([
+      { model: 123, values: { WMaxLimPct_RmpTms: 13, WMaxLimPct: 50, WMaxLim_Ena: 1 } },
+    ]);
+    expect(writesFor({ kind: 'activePower', w: 5000, derId: 'p' }, pv)).toEqual([{ model: 123, values: { WMaxLimPct_RmpTms: 0, WMaxLimPct: 50, WMaxLim_Ena: 1 } }]);
+    const bat = capabilitiesFrom(values(faces.legacy(new SimInverter(batterySpec('b'), 1))));
+    expect(writesFor({ kind: 'activePower', w: -2500, derId: 'b', rampTimeMs: 20_000 }, bat)).toEqual([
+      { model: 124, values: { InOutWRte_RmpTms: 20, InWRte: 50, StorCtl_Mod: 1 } },
+    ]);
+  });
+
+  it('make the simulated device move linearly over the ramp time', () => {
+    const d = new SimInverter(batterySpec('b'), 1);
+    const f = faces.legacy(d);
+    apply(f, { kind: 'activePower', w: 4000, derId: 'b', rampTimeMs: 20_000 });
+    const w: number[] = [];
+    for (let i = 1; i <= 30; i++) {
+      run(d, 1, i);
+      w.push(d.measurements().w);
+    }
+    // 200 W/s: about 1 kW after 5 s, 2 kW after 10 s, there after 20 s (a first-order lag trails slightly).
+    expect(w[4]).toBeGreaterThan(700);
+    expect(w[4]).toBeLessThanOrEqual(1000 + 1e-6);
+    expect(w[9]).toBeGreaterThan(1700);
+    expect(w[9]).toBeLessThanOrEqual(2000 + 1e-6);
+    expect(w[29]).toBeCloseTo(4000, -1);
+    // Without a ramp time the same move is (almost) immediate.
+    apply(f, { kind: 'activePower', w: 0, derId: 'b' });
+    run(d, 5, 40);
+    expect(Math.abs(d.measurements().w)).toBeLessThan(400);
+  });
+});
