@@ -416,7 +416,7 @@ async function pollLevel(polled: readonly Polled[], host: ServiceHandle<DeviceHo
     }
     d.busy = true;
     inFlight++;
-    d.client.readValues(d.models).then(
+    d.client.poll(d.models).then(
       (values) => {
         const s = sampleFrom(d.ep.id, Date.now(), values, d.caps);
         const done = nowMs();

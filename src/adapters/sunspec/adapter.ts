@@ -129,7 +129,7 @@ export class SunSpecAdapter implements DeviceAdapter {
     this.polling = true;
     try {
       const client = this.client;
-      this.emit(await client.readValues(POLLED.filter((id) => client.has(id))));
+      this.emit(await client.poll(POLLED.filter((id) => client.has(id))));
     } catch (e) {
       await this.fail(e instanceof Error ? e.message : String(e));
     } finally {

@@ -15,6 +15,15 @@ import type { ModelValues } from './semantics.js';
 
 export interface ModelInfo extends ChainEntry {
   readonly layout: ModelLayout | null;
+  /** Registers a poll reads: through the last point that is not a string (see `poll`). */
+  readonly pollSize: number;
+}
+
+/** Registers from the ID register through the model's last non-string point. */
+function pollSizeOf(layout: ModelLayout): number {
+  let end = 2;
+  for (const p of layout.points) if (p.def.type !== 'string') end = Math.max(end, p.offset + p.def.size);
+  return end;
 }
 
 /**
@@ -40,9 +49,10 @@ export class SunSpecClient {
     known.forEach((c, i) => {
       const def = registry.require(c.id);
       blocks.set(c.id, raw[i]!);
-      models.set(c.id, { ...c, layout: layoutFromBlock(def, raw[i]!) });
+      const layout = layoutFromBlock(def, raw[i]!);
+      models.set(c.id, { ...c, layout, pollSize: pollSizeOf(layout) });
     });
-    for (const c of chain) if (!models.has(c.id)) models.set(c.id, { ...c, layout: null });
+    for (const c of chain) if (!models.has(c.id)) models.set(c.id, { ...c, layout: null, pollSize: 0 });
     return client;
   }
 
@@ -58,6 +68,24 @@ export class SunSpecClient {
     infos.forEach((m, i) => {
       this.blocks.set(m.id, raw[i]!);
       out.set(m.id, decodeModel(m.layout!.def, raw[i]!));
+    });
+    return out;
+  }
+
+  /**
+   * Telemetry: each model read only through its last non-string point, since trailing texts
+   * (701's 32-register alarm text) do not change a sample; that makes a 701 one request instead
+   * of two. The texts keep the value last read in full.
+   */
+  async poll(ids: readonly number[]): Promise<Map<number, ModelValues>> {
+    const infos = ids.map((id) => this.models.get(id)).filter((m): m is ModelInfo => !!m?.layout);
+    const raw = await this.readRanges(infos.map((m) => ({ address: m.address, count: m.pollSize })));
+    const out = new Map<number, ModelValues>();
+    infos.forEach((m, i) => {
+      const block = this.blocks.get(m.id) ?? new Uint16Array(m.length + 2);
+      block.set(raw[i]!);
+      this.blocks.set(m.id, block);
+      out.set(m.id, decodeModel(m.layout!.def, block).values as ModelValues);
     });
     return out;
   }
