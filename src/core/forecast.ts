@@ -25,6 +25,9 @@
  *   likewise up to the maximum SoC. Unknown SoC counts as no availability (nothing promised).
  * - activePower: nominal = PV nominal (storage idle); max = PV max + storage discharge; min =
  *   -storage charge (PV curtailed to 0). A hybrid's sum is capped by its inverter rating.
+ * - reactivePower: what the members' inverters could inject or absorb in each interval when each
+ *   produces its nominal active power (IEEE 1547 var limits inside the VA circle); nominal 0, as no
+ *   reactive dispatch is assumed (like storage, idle).
  * - Confidence (heuristic): 95 % at best, halved for a member known only by its prior, weighted by
  *   member rating, decaying exponentially with the horizon (time constant 72 h).
  */
@@ -252,6 +255,8 @@ export interface ForecastInterval {
   readonly end: number;
   readonly activePowerW: Band;
   readonly pvW: Band;
+  /** Reactive capability at the nominal active power: nominal 0, max inject, min absorb (negative). */
+  readonly reactivePowerVar: Band;
   /** null when the group has no storage. */
   readonly storage: StorageForecast | null;
   readonly confidencePct: number;
@@ -325,7 +330,10 @@ export function forecastGroup(input: ForecastInput): GroupForecast {
   let iMax = 0;
   let iMin = 0;
   let pvMaxW = 0;
-  const pv: { csf: Float64Array; maxW: number; mean: number; lo: number; hi: number; dis: number; hybrid: boolean }[] = [];
+  const pv: { csf: Float64Array; maxW: number; mean: number; lo: number; hi: number; dis: number; hybrid: boolean; va2: number; varIn: number; varOut: number }[] = [];
+  // Reactive capability of members without PV: their active power is idle (0), so only var limits bind.
+  let varInFixed = 0;
+  let varOutFixed = 0;
   for (const m of members) {
     const der = m.der;
     const n = der.nameplate;
@@ -362,14 +370,27 @@ export function forecastGroup(input: ForecastInput): GroupForecast {
       pvMaxW += n.maxW;
       const r = input.tracker.estimate(der.mRID);
       const mean = Math.max(0, r.mean);
-      pv.push({ csf: csfFor(m.site), maxW: n.maxW, mean, lo: Math.max(0, r.mean - k * r.sd), hi: Math.max(0, r.mean + k * r.sd), dis, hybrid: der.kind === 'hybrid' });
+      pv.push({
+        csf: csfFor(m.site),
+        maxW: n.maxW,
+        mean,
+        lo: Math.max(0, r.mean - k * r.sd),
+        hi: Math.max(0, r.mean + k * r.sd),
+        dis,
+        hybrid: der.kind === 'hybrid',
+        va2: n.maxVA * n.maxVA,
+        varIn: n.maxVarInject,
+        varOut: n.maxVarAbsorb,
+      });
       const learned = r.samples / (r.samples + HALF_QUALITY_SAMPLES);
       const w = der.kind === 'hybrid' ? rated / 2 : rated;
       qualityNum += w * learned;
       qualityDen += w;
-    } else if (der.kind === 'other') {
+    } else {
+      varInFixed += Math.min(n.maxVarInject, n.maxVA);
+      varOutFixed += Math.min(n.maxVarAbsorb, n.maxVA);
       // No model for it: it contributes nothing and lowers confidence by its share of the rating.
-      qualityDen += rated;
+      if (der.kind === 'other') qualityDen += rated;
     }
   }
   const quality = qualityDen > 0 ? qualityNum / qualityDen : 1;
@@ -384,6 +405,8 @@ export function forecastGroup(input: ForecastInput): GroupForecast {
     let pvHi = 0;
     let actNom = 0;
     let actHi = batteryDisW;
+    let varIn = varInFixed;
+    let varOut = varOutFixed;
     for (const p of pv) {
       const cap = p.maxW * p.csf[j]!;
       const nom = Math.min(p.maxW, cap * p.mean);
@@ -395,6 +418,9 @@ export function forecastGroup(input: ForecastInput): GroupForecast {
       actNom += nom;
       // A hybrid's PV and battery share one inverter.
       actHi += p.hybrid ? Math.min(p.maxW, hi + p.dis) : hi;
+      const circle = Math.sqrt(Math.max(0, p.va2 - nom * nom));
+      varIn += Math.min(p.varIn, circle);
+      varOut += Math.min(p.varOut, circle);
     }
     const mid = t0 + intervalMs / 2;
     const confidence = Math.round(baseConfidence * Math.exp(-Math.max(0, mid - now) / HORIZON_TAU_MS) * 10) / 10;
@@ -404,6 +430,7 @@ export function forecastGroup(input: ForecastInput): GroupForecast {
       end: t0 + intervalMs,
       activePowerW: { nominal: actNom, min: -chgW, max: actHi },
       pvW: { nominal: pvNom, min: pvLo, max: pvHi },
+      reactivePowerVar: { nominal: 0, min: -varOut, max: varIn },
       storage: hasAnyStorage ? { maxDischargeW: disW, maxChargeW: chgW, energyWh: storedWh } : null,
       confidencePct: confidence,
     };
