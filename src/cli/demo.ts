@@ -1,14 +1,11 @@
 import { join } from 'node:path';
 import { interval } from 'rxjs';
-import { Aggregator } from '../core/aggregator.js';
 import type { DispatchEvent } from '../core/dispatch-events.js';
 import type { GroupStatus } from '../core/group-status.js';
-import { TelemetryHub } from '../core/hub.js';
 import { derFunctionNames, type DerFunctions } from '../core/model/group.js';
-import { Registry } from '../core/registry.js';
-import { DispatchTracker } from '../core/tracker.js';
 import { VirtualClock } from '../core/virtual-clock.js';
 import { InProcessAdapter } from '../adapters/in-process.js';
+import { buildCore } from '../app/core.js';
 import { Simulation } from '../sim/engine.js';
 import { loadFleetFile } from '../sim/fleet-file.js';
 import { InProcessLink } from '../sim/in-process-link.js';
@@ -43,10 +40,8 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   const clock = new VirtualClock(start);
   const sim = new Simulation(spec);
   const simSub = sim.attach(clock);
-  const registry = new Registry();
-  const aggregator = new Aggregator(registry, clock, { statusIntervalMs: 1000, pollPeriodMs: 1000, staleAfterPolls: 3 }).start();
-  const hub = new TelemetryHub(aggregator);
-  const tracker = new DispatchTracker(registry, aggregator, hub, clock, { applyTimeoutMs: 3000 });
+  const core = buildCore(clock);
+  const { registry, aggregator, hub, tracker } = core;
 
   const fleet = spec.devices;
   const adapters: InProcessAdapter[] = [];
@@ -148,8 +143,6 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   say(`${t(clock.now())} demo stopped; ${aggregator.droppedSamples} samples dropped`, { type: 'stop', at: clock.now(), droppedSamples: aggregator.droppedSamples });
   printer.unsubscribe();
   simSub.unsubscribe();
-  tracker.stop();
-  aggregator.stop();
-  hub.stop();
+  core.stop();
   await Promise.all(adapters.map((a) => a.close()));
 }
