@@ -114,7 +114,6 @@ export type CounterRole = RolesOf<'counter'>;
 /** Curve points are blocks of indexes (X1, Y1, X2, Y2 ...); every other point is one index. */
 const repeatedRoles: ReadonlySet<PointRole> = new Set(['ai.curveX', 'ai.curveY', 'ao.curveX', 'ao.curveY']);
 
-const roleNames = Object.keys(pointRoles) as PointRole[];
 const isRole = (s: string): s is PointRole => Object.hasOwn(pointRoles, s);
 
 const nonZero = z.number().refine((m) => m !== 0, 'must not be 0');
@@ -203,7 +202,7 @@ function mapProblems(m: ParsedMap): { path: (string | number)[]; message: string
   const taken = new Map<string, string>();
   for (const [id, p] of Object.entries(m.points)) {
     if (!isRole(id)) {
-      out.push({ path: ['points', id], message: `unknown point id (known: ${roleNames.join(', ')})` });
+      out.push({ path: ['points', id], message: 'unknown point id (der-points.json and the README of src/protocols/dnp3/der-profile list them)' });
       continue;
     }
     const want = pointRoles[id];
