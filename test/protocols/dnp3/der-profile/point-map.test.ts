@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -164,6 +164,13 @@ describe('the built-in map', () => {
     expect(y.slice(0, 3)).toEqual([250, 252, 254]);
     expect(x).toHaveLength(map.curves.maxPoints);
     expect(occupied(map.points['ai.curveX']!)[0]).toBe(333);
+  });
+
+  it('is the point table of the README, row for row', () => {
+    const readme = readFileSync(new URL('../../../../src/protocols/dnp3/der-profile/README.md', import.meta.url), 'utf8');
+    const rows = [...readme.matchAll(/^\| (AI|BI|AO|BO|C)(\d+)[^|]*\| `([\w.]+)` \|/gm)].map((m) => [m[3], m[1], Number(m[2])]);
+    const fromMap = Object.entries(map.points).map(([id, p]) => [id, p.type === 'counter' ? 'C' : p.type, p.index]);
+    expect(rows.sort()).toEqual(fromMap.sort());
   });
 
   it('names points for messages', () => {
