@@ -21,6 +21,8 @@ export interface SunSpecAdapterOptions {
   readonly open?: (target: ModbusTarget, timeoutMs: number) => Promise<RegisterTransport>;
   /** How long to wait for a curve handshake (AdptCrvRslt). */
   readonly handshakeTimeoutMs?: number;
+  /** Told how long each poll took (wall time, ms) and whether it succeeded, for metrics. */
+  readonly onPoll?: (ms: number, ok: boolean) => void;
 }
 
 /** Models polled for telemetry when the device has them (the rest is read at discovery). */
@@ -127,10 +129,13 @@ export class SunSpecAdapter implements DeviceAdapter {
     this.timer = this.clock.schedule(() => void this.poll(), this.o.pollPeriodMs);
     if (this.polling) return; // the previous poll is still waiting: skip rather than pile up
     this.polling = true;
+    const started = performance.now();
     try {
       const client = this.client;
       this.emit(await client.poll(POLLED.filter((id) => client.has(id))));
+      this.o.onPoll?.(performance.now() - started, true);
     } catch (e) {
+      this.o.onPoll?.(performance.now() - started, false);
       await this.fail(e instanceof Error ? e.message : String(e));
     } finally {
       this.polling = false;

@@ -1,0 +1,198 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { AddressInfo } from 'node:net';
+import { derFunctionNames, type DerFunctions } from '../core/model/group.js';
+import type { DeviceAdapter } from '../core/ports.js';
+import { VirtualClock } from '../core/virtual-clock.js';
+import { Simulation } from '../sim/engine.js';
+import { loadFleetFile } from '../sim/fleet-file.js';
+import type { FleetSpec } from '../sim/fleet-spec.js';
+import { pace } from '../sim/pacer.js';
+import { buildCore, type CoreParts } from './core.js';
+import { endpointOf, openAdapter, type DeviceEntry } from './devices.js';
+import { loadLabDevices } from './lab-devices.js';
+import { Lifecycle } from './lifecycle.js';
+import { SystemMetrics } from './metrics.js';
+import { serveFleet } from '../sim/serve-fleet.js';
+
+export interface SystemOptions {
+  /** Fleet file to simulate; null with `--no-sim`. */
+  readonly fleet: string | null;
+  /** Real devices to manage (a lab's inverters by URL); used with `--no-sim`. */
+  readonly devices: string | null;
+  readonly host: string;
+  /** HTTP port of the API, dashboard and metrics; 0 takes any free port. */
+  readonly port: number;
+  /** Virtual seconds per real second; the fleet file's pace when undefined. */
+  readonly speed?: number | undefined;
+  /** How long to wait for every device to come online before declaring ready anyway. */
+  readonly connectTimeoutMs?: number;
+  /** One line per part as it comes up. */
+  readonly say: (part: string, message: string, detail?: Record<string, unknown>) => void;
+  /** While devices connect: how many of how many are online. */
+  readonly onConnectProgress?: (online: number, total: number) => void;
+}
+
+/** Where the running parts answer; only parts that are mounted are listed. */
+export interface SystemUrls {
+  readonly api?: string;
+  readonly dashboard?: string;
+  readonly metrics: string;
+  readonly health: string;
+}
+
+export interface RunningSystem {
+  readonly urls: SystemUrls;
+  readonly core: CoreParts;
+  readonly sim: Simulation | null;
+  readonly fleet: FleetSpec | null;
+  readonly devices: readonly DeviceEntry[];
+  readonly online: number;
+  /** Stop polling, flush, close sockets; resolves when everything is down (or reported stuck). */
+  stop(): Promise<void>;
+}
+
+const allFunctions = Object.fromEntries(derFunctionNames.map((n) => [n, true])) as DerFunctions;
+
+/**
+ * The whole system in one process: the simulated fleet serving its protocols (or a lab's real
+ * devices), one adapter per device over its protocol, the core, and the HTTP server (health,
+ * metrics; the CIM API, customer services and dashboard mount here as they exist).
+ */
+export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
+  const life = new Lifecycle();
+  try {
+    return await bringUp(o, life);
+  } catch (e) {
+    await life.stopAll(3000);
+    throw e;
+  }
+}
+
+async function bringUp(o: SystemOptions, life: Lifecycle): Promise<RunningSystem> {
+  // The fleet and its clock: virtual time paced against the wall clock; real time without a simulator.
+  const fleet = o.fleet ? await loadFleetFile(o.fleet) : null;
+  const clock = new VirtualClock(fleet ? fleet.clock.start : Date.now());
+  const sim = fleet ? new Simulation(fleet) : null;
+  if (fleet && sim) {
+    const sub = sim.attach(clock);
+    life.add('simulator', () => sub.unsubscribe());
+    const counts = countBy(fleet.devices, (d) => d.kind);
+    o.say('simulator', `${fleet.devices.length} simulated DERs (${describe(counts)}) on ${fleet.feeders.length} feeder(s) from ${o.fleet}`, { ders: fleet.devices.length, counts, feeders: fleet.feeders.length });
+  }
+
+  const stopPacing = new AbortController();
+  const speed = fleet ? (o.speed ?? (fleet.clock.mode === 'realtime' ? 1 : fleet.clock.speed)) : 1;
+  const pacing = pace(clock, { mode: speed === 1 ? 'realtime' : 'accelerated', speed, untilMs: Infinity, signal: stopPacing.signal });
+  life.add('clock', async () => {
+    stopPacing.abort();
+    await pacing;
+  });
+
+  // Device side (simulated servers) and the list of endpoints the DERMS will manage.
+  let devices: DeviceEntry[];
+  if (fleet && sim) {
+    const served = await serveFleet(sim, fleet, { host: o.host });
+    life.add('device servers', () => served.close());
+    const specs = new Map(fleet.devices.map((d) => [d.id, d]));
+    devices = served.endpoints.map((e) => {
+      const d = specs.get(e.mRID)!;
+      return { der: { mRID: d.id, name: d.name, kind: d.kind, nameplate: d.nameplate, endpoint: endpointOf(e.protocol, e.url, d.id) }, protocol: e.protocol, url: e.url };
+    });
+    for (const [protocol, line] of served.summary) o.say(`devices/${protocol}`, line);
+  } else if (o.devices) {
+    devices = await loadLabDevices(o.devices, { timeoutMs: 3000 });
+    o.say('devices', `${devices.length} device(s) from ${o.devices}`, { devices: devices.length });
+  } else {
+    devices = [];
+    o.say('devices', 'no fleet and no devices file: managing nothing until DERs are registered');
+  }
+
+  const core = buildCore(clock);
+  life.add('core', () => core.stop());
+  const protocols = new Map(devices.map((d) => [d.der.mRID, d.protocol]));
+  const protocolOf = (derId: string): string => protocols.get(derId) ?? 'unknown';
+  const metrics = new SystemMetrics(core, protocolOf);
+  life.add('metrics', () => metrics.stop());
+
+  // Adapters: one per device over its protocol.
+  const adapters: DeviceAdapter[] = [];
+  life.add('adapters', async () => {
+    await Promise.all(adapters.map((a) => a.close().catch(() => undefined)));
+  });
+  for (const d of devices) {
+    core.registry.addDer(d.der);
+    const a = openAdapter(d, { clock, sim, pollPeriodMs: 1000, metrics });
+    a.telemetry$.subscribe(() => metrics.sample(d.protocol));
+    adapters.push(a);
+    core.hub.attach(a);
+  }
+  o.say('core', `core up: ${devices.length} DER(s) registered, adapters connecting (${describe(countBy(devices, (d) => d.protocol))})`);
+  if (fleet) createDefaultGroups(core, fleet);
+
+  // HTTP: health and metrics (API, customer services and the dashboard mount here).
+  let ready = false;
+  const app: FastifyInstance = Fastify({ logger: false });
+  app.get('/health', async (_req, reply) => {
+    const body = { status: ready ? 'ready' : 'starting', live: true, ready, ders: devices.length, online: online(core) };
+    return reply.code(ready ? 200 : 503).send(body);
+  });
+  app.get('/health/live', async () => ({ live: true }));
+  app.get('/metrics', async (_req, reply) => reply.type(metrics.contentType).send(await metrics.text()));
+  await app.listen({ host: o.host, port: o.port });
+  life.add('http', () => app.close());
+  const port = (app.server.address() as AddressInfo).port;
+  const base = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`;
+  o.say('http', `HTTP on ${base}`, { url: base });
+
+  // Wait for the fleet to connect (progress shown by the caller), then ready.
+  const count = await waitOnline(core, devices.length, o.connectTimeoutMs ?? 30_000, o.onConnectProgress);
+  ready = true;
+  const urls: SystemUrls = { metrics: `${base}/metrics`, health: `${base}/health` };
+  return {
+    urls,
+    core,
+    sim,
+    fleet,
+    devices,
+    online: count,
+    stop: () => life.stopAll(5000, (name, problem) => o.say(name, `stopping: ${problem}`)),
+  };
+}
+
+function online(core: CoreParts): number {
+  let n = 0;
+  for (const der of core.registry.allDers()) if (core.aggregator.view(der.mRID)?.freshness === 'fresh') n++;
+  return n;
+}
+
+async function waitOnline(core: CoreParts, total: number, timeoutMs: number, progress?: (online: number, total: number) => void): Promise<number> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const n = online(core);
+    progress?.(n, total);
+    if (n >= total || performance.now() >= deadline) return n;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** One group per feeder and one of all storage: something to look at and dispatch on a fresh start. */
+function createDefaultGroups(core: CoreParts, fleet: FleetSpec): void {
+  for (const f of fleet.feeders) {
+    const members = fleet.devices.filter((d) => d.feeder === f.id).map((d) => d.id);
+    if (members.length) core.registry.createGroup({ mRID: `feeder-${f.id}`, names: [`Feeder ${f.id}`], description: `every DER on feeder ${f.id}`, functions: allFunctions, members });
+  }
+  const storage = fleet.devices.filter((d) => d.kind !== 'pv').map((d) => d.id);
+  if (storage.length) core.registry.createGroup({ mRID: 'storage', names: ['Storage'], description: 'every battery and hybrid', functions: allFunctions, members: storage });
+}
+
+function countBy<T>(xs: readonly T[], key: (x: T) => string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const x of xs) out[key(x)] = (out[key(x)] ?? 0) + 1;
+  return out;
+}
+
+function describe(counts: Record<string, number>): string {
+  return Object.entries(counts)
+    .map(([k, n]) => `${n} ${k}`)
+    .join(', ');
+}

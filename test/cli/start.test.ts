@@ -1,0 +1,101 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createInterface } from 'node:readline';
+import { describe, expect, it } from 'vitest';
+import { packageRoot } from '../../src/cli/paths.js';
+import { resolveStartSettings } from '../../src/cli/start.js';
+import { isDermsError } from '../../src/core/errors.js';
+
+const main = join(packageRoot(), 'src', 'cli', 'main.ts');
+/** tsx resolved from the package, not from the (foreign) working directory. */
+const tsx = pathToFileURL(join(packageRoot(), 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+
+async function settingsError(cli: Record<string, unknown>, env: NodeJS.ProcessEnv = {}, file?: string): Promise<string> {
+  try {
+    await resolveStartSettings(cli, env, file);
+  } catch (e) {
+    expect(isDermsError(e) && e.code !== undefined).toBe(true);
+    return (e as Error).message;
+  }
+  throw new Error('expected the settings to be refused');
+}
+
+describe('derms start settings', () => {
+  it('take the command line over the environment over the config file over defaults', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'derms-start-'));
+    try {
+      const file = join(dir, 'derms.yaml');
+      await writeFile(file, 'port: 9001\nspeed: 5\nhost: 0.0.0.0\n');
+      const s = await resolveStartSettings({ port: 9003 }, { DERMS_PORT: '9002', DERMS_SPEED: '7' }, file);
+      expect(s).toMatchObject({ port: 9003, speed: 7, host: '0.0.0.0', sim: true, json: false });
+      expect(s.fleet).toMatch(/fixtures\/fleets\/demo\.yaml$/);
+      expect((await resolveStartSettings({}, {}, file)).port).toBe(9001);
+      expect((await resolveStartSettings({}, {})).port).toBe(8080);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuse bad values with the setting named', async () => {
+    expect(await settingsError({ port: 70_000 })).toMatch(/^port:/);
+    expect(await settingsError({}, { DERMS_PORT: 'eighty' })).toMatch(/^port:/);
+    expect(await settingsError({}, { DERMS_SPEED: '-2' })).toMatch(/^speed:/);
+    expect(await settingsError({ sim: false })).toMatch(/--no-sim needs --devices/);
+    expect(await settingsError({ sim: false, devices: 'x.json', speed: 10 })).toMatch(/^speed: real devices run in real time/);
+    expect(await settingsError({}, {}, '/no/such/derms.yaml')).toMatch(/config file \/no\/such\/derms.yaml/);
+    const dir = await mkdtemp(join(tmpdir(), 'derms-start-'));
+    try {
+      await writeFile(join(dir, 'list.yaml'), '- 1\n- 2\n');
+      expect(await settingsError({}, {}, join(dir, 'list.yaml'))).toMatch(/expected a mapping/);
+      await writeFile(join(dir, 'typo.yaml'), 'prot: 1\n');
+      expect(await settingsError({}, {}, join(dir, 'typo.yaml'))).toMatch(/prot|Unrecognized/i);
+      await writeFile(join(dir, 'broken.yaml'), 'port: [1\n');
+      expect(await settingsError({}, {}, join(dir, 'broken.yaml'))).toMatch(/config file/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('derms start (the process)', () => {
+  it('comes up from any working directory, prints a JSON ready line, answers, and exits 0 on SIGTERM', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'derms-start-cwd-'));
+    const child = spawn(process.execPath, ['--import', tsx, main, 'start', '--json', '--port', '0', '--speed', '5'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const lines: Record<string, unknown>[] = [];
+      const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no ready line in 60 s; stderr: ${stderr}`)), 60_000);
+        createInterface({ input: child.stdout }).on('line', (line) => {
+          const obj = JSON.parse(line) as Record<string, unknown>; // every line is one JSON object
+          lines.push(obj);
+          if (obj.ready === true) {
+            clearTimeout(timer);
+            resolve(obj);
+          }
+        });
+        void exited.then((code) => reject(new Error(`exited ${code} before ready; stderr: ${stderr}`)));
+      });
+      expect(lines.map((l) => l.part).filter(Boolean)).toEqual(expect.arrayContaining(['simulator', 'devices/sunspec', 'core', 'http']));
+      expect(ready).toMatchObject({ ready: true, ders: 60, online: 60 });
+      const health = await fetch(ready.health as string);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({ ready: true, ders: 60 });
+      const metrics = await (await fetch(ready.metrics as string)).text();
+      expect(metrics).toMatch(/derms_devices\{protocol="sunspec",state="fresh"\} 24/);
+      expect(metrics).toMatch(/derms_poll_latency_seconds_count\{protocol="sunspec"\} [1-9]/);
+      child.kill('SIGTERM');
+      const started = performance.now();
+      expect(await exited).toBe(0);
+      expect(performance.now() - started).toBeLessThan(10_000);
+    } finally {
+      child.kill('SIGKILL');
+      await rm(cwd, { recursive: true, force: true });
+    }
+  }, 90_000);
+});
