@@ -25,7 +25,8 @@ const entrySchema = z
     nameplate: nameplateSchema.optional(),
   })
   .loose();
-const fileSchema = z.union([z.array(entrySchema), z.object({ devices: z.array(entrySchema) }).transform((f) => f.devices)]);
+const listSchema = z.array(entrySchema);
+const wrappedSchema = z.object({ devices: listSchema }).transform((f) => f.devices);
 
 function protocolOfUrl(url: string): DeviceEntry['protocol'] {
   const scheme = url.slice(0, url.indexOf(':') + 1);
@@ -48,7 +49,8 @@ export async function loadLabDevices(file: string, o: { timeoutMs: number }): Pr
   } catch (e) {
     throw new DermsError('INVALID_INPUT', `devices file ${file}: ${(e as Error).message}`);
   }
-  const r = fileSchema.safeParse(raw);
+  // A bare list, or { devices: [...] }; choosing first gives errors that name the entry and field.
+  const r = Array.isArray(raw) ? listSchema.safeParse(raw) : wrappedSchema.safeParse(raw);
   if (!r.success) {
     const i = r.error.issues[0]!;
     throw new DermsError('INVALID_INPUT', `devices file ${file}: ${i.path.join('.') || '(top)'}: ${i.message}`);
