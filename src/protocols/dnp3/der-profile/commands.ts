@@ -25,8 +25,7 @@ export const CommandStatus = {
 export type CommandStatus = (typeof CommandStatus)[keyof typeof CommandStatus];
 
 /** CROB operation types (control code bits 0-3). */
-export const crobOps = ['PULSE_ON', 'PULSE_OFF', 'LATCH_ON', 'LATCH_OFF'] as const;
-export type CrobOp = (typeof crobOps)[number];
+export type CrobOp = 'PULSE_ON' | 'PULSE_OFF' | 'LATCH_ON' | 'LATCH_OFF';
 /** CROB trip/close field (control code bits 6-7). */
 export type TripClose = 'TRIP' | 'CLOSE';
 

@@ -3,7 +3,7 @@
  * block), shared by the master that writes them and the outstation that holds and applies them.
  */
 import { voltVarCurveSchema, voltWattCurveSchema, type VoltVarCurve, type VoltWattCurve } from '../../../core/model/control.js';
-import { fromRaw, toRaw, type DerPointMap, type PointDef } from './point-map.js';
+import { fromRaw, quantum, toRaw, type DerPointMap, type PointDef } from './point-map.js';
 
 export type CurveKind = 'voltVar' | 'voltWatt';
 
@@ -63,7 +63,7 @@ export function curveEncodingProblem(map: DerPointMap, pairs: readonly (readonly
   if (pairs.length > max) return `${pairs.length} curve points, the map allows ${max}`;
   for (let i = 1; i < pairs.length; i++) {
     if (toRaw(b.x, pairs[i]![0]) <= toRaw(b.x, pairs[i - 1]![0])) {
-      return `curve voltages ${pairs[i - 1]![0]} and ${pairs[i]![0]} % fall on one step of ${1 / b.x.multiplier} % after scaling`;
+      return `curve voltages ${pairs[i - 1]![0]} and ${pairs[i]![0]} % fall on one step of ${quantum(b.x)} % after scaling`;
     }
   }
   return null;
