@@ -8,7 +8,7 @@
  */
 import type { DeviceSettingsView } from '../../../sim/inverter.js';
 import type { ControlPatch, ControlResult } from '../../../sim/controls.js';
-import { CommandStatus, type CommandResult, type ControlMode, type CrobOp, type TripClose } from './commands.js';
+import { CommandStatus, type CommandOutcome, type ControlMode, type CrobOp, type CrobTripClose } from './commands.js';
 import { decodeCurve, type CurveKind, type CurveSlot } from './curves.js';
 import { initialControlView, slotContent, targetW, type ControlView, type TargetRatings } from './device-points.js';
 import { describe, fromRaw, indexAt, type AoRole, type BoRole, type DerPointMap, type PointDef, type PointRole } from './point-map.js';
@@ -37,7 +37,7 @@ interface Control<H> {
   readonly handle: H;
 }
 
-const SUCCESS: CommandResult = { status: CommandStatus.SUCCESS, reason: null };
+const SUCCESS: CommandOutcome = { status: CommandStatus.SUCCESS, reason: null };
 const effect = (patch: ControlPatch | null, commit: () => void = () => {}): Effect => ({ patch, commit });
 const refuse = (status: CommandStatus, reason: string): Refusal => ({ status, reason });
 
@@ -80,7 +80,7 @@ export class DerControlModel {
   }
 
   /** An analog output (g41) with raw value `raw`. */
-  analog(index: number, raw: number, mode: ControlMode): CommandResult {
+  analog(index: number, raw: number, mode: ControlMode): CommandOutcome {
     const c = this.analogs.get(index);
     if (!c) return this.result(refuse(CommandStatus.NOT_SUPPORTED, `AO${index} is not a control of this device`), mode);
     const name = describe(c.role, c.def, c.k);
@@ -95,7 +95,7 @@ export class DerControlModel {
   }
 
   /** A CROB (g12v1): LATCH_ON / LATCH_OFF, or PULSE_ON with CLOSE / TRIP, switch a binary output on / off. */
-  binary(index: number, op: CrobOp, mode: ControlMode, tripClose?: TripClose): CommandResult {
+  binary(index: number, op: CrobOp, mode: ControlMode, tripClose?: CrobTripClose): CommandOutcome {
     const c = this.binaries.get(index);
     if (!c) return this.result(refuse(CommandStatus.NOT_SUPPORTED, `BO${index} is not a control of this device`), mode);
     const name = describe(c.role, c.def);
@@ -122,7 +122,7 @@ export class DerControlModel {
     };
   }
 
-  private result(o: Outcome, mode: ControlMode): CommandResult {
+  private result(o: Outcome, mode: ControlMode): CommandOutcome {
     if ('status' in o) return { status: o.status, reason: o.reason };
     if (mode === 'select') return SUCCESS;
     if (o.patch) {
@@ -232,7 +232,7 @@ export class DerControlModel {
   }
 }
 
-function switchesOn(op: CrobOp, tripClose: TripClose | undefined): boolean | null {
+function switchesOn(op: CrobOp, tripClose: CrobTripClose | undefined): boolean | null {
   if (tripClose === undefined && op === 'LATCH_ON') return true;
   if (tripClose === undefined && op === 'LATCH_OFF') return false;
   if (op === 'PULSE_ON' && tripClose !== undefined) return tripClose === 'CLOSE';

@@ -1,4 +1,4 @@
-import type { CommandResult, DnpCommandStep } from '../../../../src/protocols/dnp3/der-profile/commands.js';
+import type { CommandOutcome, DnpCommandStep } from '../../../../src/protocols/dnp3/der-profile/commands.js';
 import { DerControlModel } from '../../../../src/protocols/dnp3/der-profile/control-model.js';
 import { pointsFromDevice } from '../../../../src/protocols/dnp3/der-profile/device-points.js';
 import { defaultDerPointMap, type DerPointMap } from '../../../../src/protocols/dnp3/der-profile/point-map.js';
@@ -38,8 +38,8 @@ export class Outstation {
   }
 
   /** Send steps as a master would: select then operate where the step says so. Stops at the first failure. */
-  send(steps: readonly DnpCommandStep[]): { step: DnpCommandStep; result: CommandResult }[] {
-    const results: { step: DnpCommandStep; result: CommandResult }[] = [];
+  send(steps: readonly DnpCommandStep[]): { step: DnpCommandStep; result: CommandOutcome }[] {
+    const results: { step: DnpCommandStep; result: CommandOutcome }[] = [];
     for (const step of steps) {
       const modes = step.mode === 'select-operate' ? (['select', 'operate'] as const) : (['direct'] as const);
       for (const mode of modes) {
