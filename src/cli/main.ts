@@ -4,6 +4,7 @@ import { isDermsError, type DermsErrorCode } from '../core/errors.js';
 import { DEMO_FLEET, runDemo } from './demo.js';
 import { simRun } from './sim-run.js';
 import { simServe } from './sim-serve.js';
+import { scanOpenFmb } from './openfmb-commands.js';
 import { readPoint, scan, writePoint } from './sunspec-commands.js';
 
 function intIn(min: number, max: number) {
@@ -36,12 +37,22 @@ program
   });
 
 const lab = (c: Command): Command =>
-  c.option('--models <dir>', 'also load SunSpec model definitions (official JSON) from this folder').option('--timeout <ms>', 'request timeout', intIn(50, 60_000), 2000).option('--json', 'print JSON', false);
-type LabOpts = { models?: string; timeout: number; json: boolean };
-const labOut = (o: LabOpts) => ({ models: o.models, timeoutMs: o.timeout, json: o.json, out: (l: string) => console.log(l) });
+  c
+    .option('--models <dir>', 'also load SunSpec model definitions (official JSON) from this folder')
+    .option('--timeout <ms>', 'request timeout (default 2000); for openfmb:// how long to wait for a reading and a status (default 10000)', intIn(50, 60_000))
+    .option('--json', 'print JSON', false);
+type LabOpts = { models?: string; timeout?: number; json: boolean };
+const labOut = (o: LabOpts) => ({ models: o.models, timeoutMs: o.timeout ?? 2000, json: o.json, out: (l: string) => console.log(l) });
 
-lab(program.command('scan <url>').description('discover a SunSpec device and print its models and points (modbus-tcp://host:port?unit=N or modbus-rtu:///dev/ttyX?baud=9600&unit=N)')).action(
-  async (url: string, o: LabOpts) => scan(url, labOut(o)),
+lab(
+  program
+    .command('scan <url>')
+    .description(
+      'discover a SunSpec device and print its models and points (modbus-tcp://host:port?unit=N or modbus-rtu:///dev/ttyX?baud=9600&unit=N), ' +
+        'or print the latest OpenFMB profiles of a device (openfmb://host:port/<mRID>?module=solar|ess; openfmbs:// over TLS)',
+    ),
+).action(async (url: string, o: LabOpts) =>
+  /^openfmbs?:/i.test(url) ? scanOpenFmb(url, { timeoutMs: o.timeout ?? 10_000, json: o.json, out: (l) => console.log(l) }) : scan(url, labOut(o)),
 );
 lab(program.command('read <url> <point>').description('read one point, e.g. 701.W')).action(async (url: string, point: string, o: LabOpts) => readPoint(url, point, labOut(o)));
 lab(program.command('write <url> <point> <value>').description('write one point (scaled value), show the registers written and the read-back')).action(
@@ -68,8 +79,10 @@ sim
   .option('--endpoints <file>', 'write the endpoint list (JSON: mRID, protocol, url) here')
   .option('--host <host>', 'address to listen on', '127.0.0.1')
   .option('--base-port <port>', 'first TCP port (0: any free port)', intIn(0, 65535), 0)
+  .option('--mqtt <broker>', 'OpenFMB devices: embedded (an MQTT broker in this process) or an external broker URL (mqtt://host:1883, mqtts://host:8883?ca=FILE)', 'embedded')
+  .option('--mqtt-port <port>', 'TCP port of the embedded MQTT broker (0: any free port)', intIn(0, 65535), 0)
   .option('--speed <x>', "virtual seconds per real second (default: the fleet file's pace)", positive)
-  .action(async (o: { fleet: string; endpoints?: string; host: string; basePort: number; speed?: number }) => {
+  .action(async (o: { fleet: string; endpoints?: string; host: string; basePort: number; mqtt: string; mqttPort: number; speed?: number }) => {
     await simServe({ ...o, out: (l) => console.log(l) });
   });
 

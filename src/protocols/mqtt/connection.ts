@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { BehaviorSubject, type Observable } from 'rxjs';
+import { BehaviorSubject, Subject, type Observable } from 'rxjs';
 import { DermsError } from '../../core/errors.js';
 import { formatBrokerUrl, type BrokerTarget } from './url.js';
 
@@ -38,6 +38,8 @@ export class MqttConnection {
   private readonly client: MqttClient;
   private readonly state = new BehaviorSubject<ConnectionState>('offline');
   readonly state$: Observable<ConnectionState> = this.state.asObservable();
+  /** Emits when a connection without reconnection (`reconnectMs: 0`) ends: nobody will bring it back. */
+  private readonly gaveUp = new Subject<void>();
   private handler: (topic: string, payload: Buffer) => void = () => undefined;
   private closed = false;
   /** Last connection error, for messages. */
@@ -54,6 +56,7 @@ export class MqttConnection {
     this.client.on('close', () => {
       if (this.state.value === 'online') this.stats.disconnects++;
       if (this.state.value !== 'offline') this.state.next('offline');
+      if (o.reconnectMs === 0) this.gaveUp.next();
     });
     this.client.on('error', (e) => {
       this.lastError = e.message;
@@ -85,13 +88,18 @@ export class MqttConnection {
   whenOnline(timeoutMs: number): Promise<void> {
     if (this.online) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const fail = (why: string): void => {
+        clearTimeout(timer);
         sub.unsubscribe();
-        reject(new DermsError('UNAVAILABLE', `MQTT broker ${this.url} not reachable within ${timeoutMs} ms${this.lastError ? `: ${this.lastError}` : ''}`));
-      }, timeoutMs);
+        gaveUp.unsubscribe();
+        reject(new DermsError('UNAVAILABLE', `MQTT broker ${this.url} ${why}${this.lastError ? `: ${this.lastError}` : ''}`));
+      };
+      const timer = setTimeout(() => fail(`not reachable within ${timeoutMs} ms`), timeoutMs);
+      const gaveUp = this.gaveUp.subscribe(() => fail('not reachable'));
       const sub = this.state.subscribe((s) => {
         if (s !== 'online') return;
         clearTimeout(timer);
+        gaveUp.unsubscribe();
         queueMicrotask(() => sub.unsubscribe());
         resolve();
       });
@@ -137,6 +145,7 @@ export class MqttConnection {
     await this.client.endAsync(true);
     this.state.next('offline');
     this.state.complete();
+    this.gaveUp.complete();
   }
 }
 
