@@ -13,10 +13,12 @@ export interface SessionOptions {
 }
 
 export interface SessionStats {
-  readonly frames: FrameDecoderStats;
+  readonly frames: FrameDecoderStats & { readonly pendingOctets: number };
   readonly link: LinkLayerStats;
   readonly transport: ReassemblyStats;
   apdusOut: number;
+  /** APDUs whose handling threw (a bug on our side): counted, the session goes on. */
+  handlerErrors: number;
 }
 
 /**
@@ -34,6 +36,7 @@ export class Session {
   private subs: Subscription[] = [];
   private txSeq = 0;
   private apdusOut = 0;
+  private handlerErrors = 0;
 
   constructor(
     readonly o: SessionOptions,
@@ -96,7 +99,7 @@ export class Session {
   }
 
   stats(): SessionStats {
-    return { frames: { ...this.decoder.stats }, link: { ...this.link.stats }, transport: { ...this.reassembler.stats }, apdusOut: this.apdusOut };
+    return { frames: { ...this.decoder.stats, pendingOctets: this.decoder.pendingLength }, link: { ...this.link.stats }, transport: { ...this.reassembler.stats }, apdusOut: this.apdusOut, handlerErrors: this.handlerErrors };
   }
 
   private onBytes(channel: ByteChannel, bytes: Uint8Array): void {
@@ -109,7 +112,13 @@ export class Session {
 
   private onSegment(tpdu: Uint8Array): void {
     const apdu = this.reassembler.push(tpdu);
-    if (apdu) this.onApdu(apdu);
+    if (!apdu) return;
+    try {
+      this.onApdu(apdu);
+    } catch {
+      // Wire input must never take the station down; the count makes the bug visible.
+      this.handlerErrors++;
+    }
   }
 
   private resetLayers(): void {
