@@ -5,6 +5,7 @@ import { FunctionCode, IIN1, IIN2, type Iin } from '../app/codes.js';
 import { parseObjects, type BlockSpec, type ObjectBlock } from '../app/headers.js';
 import type { ByteChannel } from '../channel/byte-channel.js';
 import { Dnp3Error } from '../errors.js';
+import { LinkSecondary } from '../link/frame.js';
 import type { Measurement, PointKind } from '../points.js';
 import { Session, type SessionStats } from '../session.js';
 import { Timer } from '../timer.js';
@@ -73,6 +74,8 @@ export interface MasterStats {
   /** Responses whose objects did not parse (unknown object, truncated). */
   objectErrors: number;
   tasksFailed: number;
+  /** LINK_STATUS answers to requestLinkStatus(). */
+  linkStatusReplies: number;
 }
 
 interface Outstanding {
@@ -124,6 +127,7 @@ export class Dnp3Master {
     malformedApdus: 0,
     objectErrors: 0,
     tasksFailed: 0,
+    linkStatusReplies: 0,
   };
   private readonly timeoutMs: number;
   private readonly maxRetries: number;
@@ -156,6 +160,9 @@ export class Dnp3Master {
     this.session = new Session(
       { localAddress: o.localAddress ?? 1, remoteAddress: o.remoteAddress ?? 10, isMaster: true, maxRxApduSize: o.maxRxFragmentSize ?? 2048 },
       (apdu) => this.onApdu(apdu),
+      (func) => {
+        if (func === LinkSecondary.LINK_STATUS) this.counters.linkStatusReplies++;
+      },
     );
     this.online$ = this.session.online$;
     const integrity = o.integrityPeriodMs ?? 3_600_000;
@@ -241,6 +248,11 @@ export class Dnp3Master {
   /** WRITE g80v1 index 7 = 0. */
   clearRestart(): Promise<TaskResult> {
     return new Promise((resolve) => this.enqueue(simpleTask(null, Priority.USER, FunctionCode.WRITE, clearRestartSpecs(), resolve, { failOnIin2: true })));
+  }
+
+  /** Send REQUEST_LINK_STATUS (the DNP3-over-TCP keep-alive); answers count in stats().linkStatusReplies. False when offline. */
+  requestLinkStatus(): boolean {
+    return this.session.requestLinkStatus();
   }
 
   stats(): MasterStats & { session: SessionStats; queued: number } {
