@@ -61,15 +61,31 @@ function escapeAttr(s: string): string {
 }
 
 /**
- * XML text of `root`. Each namespace is declared where first needed, with the prefix `prefixes`
- * gives it ('' for a default namespace), or ns1, ns2, ... for namespaces it does not know.
+ * XML text of `root`. Namespaces with a prefix in `prefixes` are declared once on the root;
+ * those mapped to '' become the default namespace where first used (profile documents read as
+ * in the standard's examples); unknown ones get ns1, ns2, ... where first used.
  */
 export function toXml(root: El, prefixes: ReadonlyMap<string, string>, declaration = true): string {
   const out: string[] = declaration ? ['<?xml version="1.0" encoding="UTF-8"?>'] : [];
   let generated = 0;
-  const write = (e: El, scope: ReadonlyMap<string, string>): void => {
+  const rootScope = new Map<string, string>();
+  let rootDecl = '';
+  const used = new Set<string>();
+  const collect = (e: El): void => {
+    used.add(e.ns);
+    if (e.children) for (const c of e.children) collect(c);
+  };
+  collect(root);
+  for (const ns of used) {
+    const p = prefixes.get(ns);
+    if (p && ![...rootScope.values()].includes(p)) {
+      rootScope.set(ns, p);
+      rootDecl += ` xmlns:${p}="${escapeAttr(ns)}"`;
+    }
+  }
+  const write = (e: El, scope: ReadonlyMap<string, string>, isRoot: boolean): void => {
     let prefix = scope.get(e.ns);
-    let decl = '';
+    let decl = isRoot ? rootDecl : '';
     let childScope = scope;
     if (prefix === undefined) {
       let wanted = prefixes.get(e.ns) ?? `ns${++generated}`;
@@ -80,7 +96,7 @@ export function toXml(root: El, prefixes: ReadonlyMap<string, string>, declarati
       if (prefix === '') for (const [k, v] of m) if (v === '') m.delete(k);
       m.set(e.ns, prefix);
       childScope = m;
-      decl = prefix === '' ? ` xmlns="${escapeAttr(e.ns)}"` : ` xmlns:${prefix}="${escapeAttr(e.ns)}"`;
+      decl += prefix === '' ? ` xmlns="${escapeAttr(e.ns)}"` : ` xmlns:${prefix}="${escapeAttr(e.ns)}"`;
     }
     const qname = prefix === '' ? e.name : `${prefix}:${e.name}`;
     let attrs = decl;
@@ -88,7 +104,7 @@ export function toXml(root: El, prefixes: ReadonlyMap<string, string>, declarati
     const kids = e.children;
     if (kids && kids.length > 0) {
       out.push(`<${qname}${attrs}>`);
-      for (const k of kids) write(k, childScope);
+      for (const k of kids) write(k, childScope, false);
       out.push(`</${qname}>`);
     } else if (e.value !== undefined) {
       out.push(`<${qname}${attrs}>${escapeText(scalarText(e.value))}</${qname}>`);
@@ -96,7 +112,7 @@ export function toXml(root: El, prefixes: ReadonlyMap<string, string>, declarati
       out.push(`<${qname}${attrs}/>`);
     }
   };
-  write(root, new Map());
+  write(root, rootScope, true);
   return out.join('');
 }
 
