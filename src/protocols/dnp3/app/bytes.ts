@@ -77,12 +77,6 @@ export class Writer {
     this.length += 2;
   }
 
-  u32(v: number): void {
-    this.ensure(4);
-    this.view.setUint32(this.length, v >>> 0, true);
-    this.length += 4;
-  }
-
   bytes(b: Uint8Array): void {
     this.ensure(b.length);
     this.buf.set(b, this.length);

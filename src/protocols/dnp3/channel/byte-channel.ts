@@ -60,7 +60,7 @@ class MemoryChannel extends BaseChannel {
 
   write(bytes: Uint8Array): void {
     if (this.closed) return;
-    const copy = bytes.slice();
+    const copy = new Uint8Array(bytes);
     const peer = this.peer;
     (this.o.scheduler ?? asapScheduler).schedule(() => {
       if (!peer.closed) peer.rx.next(copy);

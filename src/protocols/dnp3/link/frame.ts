@@ -157,8 +157,8 @@ export class FrameDecoder {
       }
       pos += size;
     }
-    // Copy the tail: the caller may reuse its chunk buffer.
-    this.pending = pos >= buf.length ? new Uint8Array(0) : buf.slice(pos);
+    // Copy the tail (new Uint8Array copies; a Node Buffer's slice would share the caller's memory).
+    this.pending = pos >= buf.length ? new Uint8Array(0) : new Uint8Array(buf.subarray(pos));
     return frames;
   }
 }
@@ -192,6 +192,6 @@ function decodeChecked(raw: Uint8Array, userLength: number): DecodedFrame | null
     dst: raw[4]! | (raw[5]! << 8),
     src: raw[6]! | (raw[7]! << 8),
     userData: user,
-    raw: raw.slice(),
+    raw: new Uint8Array(raw),
   };
 }

@@ -1,7 +1,7 @@
 import { asyncScheduler, ReplaySubject, Subject, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import { encodeRequest, parseApdu, single, type ResponseApdu } from '../app/apdu.js';
 import { bytesEqual } from '../app/bytes.js';
-import { FunctionCode, IIN1, IIN2, type Iin } from '../app/codes.js';
+import { FunctionCode, IIN1, IIN2, NO_IIN, type Iin } from '../app/codes.js';
 import { parseObjects, type BlockSpec, type ObjectBlock } from '../app/headers.js';
 import type { ByteChannel } from '../channel/byte-channel.js';
 import { Dnp3Error } from '../errors.js';
@@ -312,7 +312,7 @@ export class Dnp3Master {
     this.counters.requests++;
     if (step.noResponse) {
       const now = this.scheduler.now();
-      return this.complete(cur, { iin: this.lastIin ?? { iin1: 0, iin2: 0 }, blocks: [], sentAt: now, receivedAt: now });
+      return this.complete(cur, { iin: this.lastIin ?? NO_IIN, blocks: [], sentAt: now, receivedAt: now });
     }
     this.responseTimer.start(this.timeoutMs, () => this.onTimeout());
   }

@@ -85,7 +85,7 @@ export class Reassembler {
       this.clear();
       return null;
     }
-    this.parts.push(body.slice());
+    this.parts.push(new Uint8Array(body));
     this.size += body.length;
     this.nextSeq = (seq + 1) & 0x3f;
     if (!(h & FIN)) return null;
