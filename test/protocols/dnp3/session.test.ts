@@ -107,6 +107,41 @@ describe('master <-> outstation: polls and events', () => {
     expect(p.outstation.bufferedEvents()[3]).toBe(0);
   });
 
+  it('relative-time binary events (g51 CTO + g2v3) and counter events keep their timestamps', async () => {
+    const p = pair({
+      outstation: { database: { points: { binaryInput: [{ eventVariation: 3 }, { eventVariation: 3 }], counter: [{ eventVariation: 5, deadband: 5 }] } } },
+      master: { unsolicited: false, classPeriodsMs: { 1: 1000 } },
+    });
+    p.outstation.update('counter', 0, 0, { event: 'suppress' }); // online, as the reference for the deadband
+    await p.clock.advanceBy(100);
+    const events: Measurement[] = [];
+    p.master.measurements$.subscribe((m) => m.isEvent && events.push(m));
+    const t = p.clock.now();
+    p.outstation.update('binaryInput', 0, true, { time: t + 10 });
+    p.outstation.update('binaryInput', 1, true, { time: t + 70_000 }); // beyond 16 bits of ms: a second CTO
+    p.outstation.update('binaryInput', 0, false, { time: t + 70_500 });
+    p.outstation.update('counter', 0, 3); // within the deadband
+    p.outstation.update('counter', 0, 9, { time: t + 5 });
+    await p.clock.advanceBy(1000);
+    expect(events.map((e) => [e.kind, e.index, e.value, e.timestamp])).toEqual([
+      ['binaryInput', 0, true, t + 10],
+      ['binaryInput', 1, true, t + 70_000],
+      ['binaryInput', 0, false, t + 70_500],
+      ['counter', 0, 9, t + 5],
+    ]);
+    const rsp = p.sent('toMaster', FunctionCode.RESPONSE).at(-1)!;
+    expect(groupsOf(rsp)).toEqual(['g51v1', 'g2v3', 'g51v1', 'g2v3', 'g22v5']);
+  });
+
+  it('asks for time again a period after each time set', async () => {
+    const p = pair({ outstation: { database: DB, needTimeAtStartup: true, timeSyncPeriodMs: 60_000 }, master: { classPeriodsMs: { 1: 10_000 } } });
+    await p.clock.advanceBy(1000);
+    expect(p.outstation.stats().timeSets).toBe(1);
+    await p.clock.advanceBy(75_000);
+    expect(p.outstation.stats().timeSets).toBe(2);
+    expect(p.outstation.iin().iin1 & IIN1.NEED_TIME).toBe(0);
+  });
+
   it('analog events need a change beyond the deadband', async () => {
     const p = pair({ outstation: { database: DB }, master: { unsolicited: false, classPeriodsMs: { 1: 500 } } });
     p.outstation.update('analogInput', 0, 0, { event: 'suppress' });
