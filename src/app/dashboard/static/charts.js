@@ -5,21 +5,26 @@ const palette = { w: '#1f6feb', target: '#e8590c', limit: '#c0362c', up: '#2f9e4
 export { palette };
 
 /**
- * A chart of some series over time in `el`. `series`: [{ label, color, dash?, scale? , value? }].
- * `yFormat` formats axis ticks. The uPlot instance is kept on the element (`el.uplot`) so the data
- * behind what is drawn can be read back.
+ * A chart of some series over time in `el`. `series`: [{ label, color, dash?, step?, width? }].
+ * Values are in SI units; `unit` ({ div, suffix }) says how the axis shows them (W as kW...), with
+ * as many decimals as the tick spacing needs. The uPlot instance is kept on the element
+ * (`el.uplot`) so the data behind what is drawn can be read back.
  */
-export function timeChart(el, { series, yFormat = (v) => String(v), height = 220, maxPoints = 900 }) {
+export function timeChart(el, { series, unit = { div: 1, suffix: '' }, height = 220, maxPoints = 900 }) {
+  const tick = (v, incr) => {
+    const decimals = Math.min(3, Math.max(0, Math.ceil(-Math.log10(incr / unit.div) - 1e-9)));
+    return `${(v / unit.div).toFixed(decimals)}${unit.suffix}`;
+  };
   const data = [[], ...series.map(() => [])];
   const opts = {
     width: Math.max(200, el.clientWidth || 600),
     height,
     cursor: { drag: { x: false, y: false } },
-    legend: { live: true },
+    legend: { live: false },
     scales: { x: { time: true } },
     axes: [
       { stroke: '#5d6b78', grid: { stroke: '#eef1f4' } },
-      { stroke: '#5d6b78', grid: { stroke: '#eef1f4' }, size: 64, values: (_u, ticks) => ticks.map(yFormat) },
+      { stroke: '#5d6b78', grid: { stroke: '#eef1f4' }, size: 78, values: (_u, ticks, _axis, _space, incr) => ticks.map((v) => tick(v, incr)) },
     ],
     series: [
       {},
@@ -30,7 +35,6 @@ export function timeChart(el, { series, yFormat = (v) => String(v), height = 220
         dash: s.dash,
         points: { show: false },
         paths: s.step ? uPlot.paths.stepped({ align: 1 }) : undefined,
-        value: (_u, v) => (v === null || v === undefined ? '–' : yFormat(v)),
       })),
     ],
   };

@@ -1,5 +1,6 @@
 /* global setInterval, clearInterval */
 import { get } from './api.js';
+import { palette, timeChart } from './charts.js';
 import { badge, fill, h, setStat, stat, table } from './dom.js';
 import { ago, kvar, kw, pct, pu, volts } from './format.js';
 
@@ -16,6 +17,7 @@ export function fleetView(root, { stream }) {
   const statesEl = h('div', { class: 'pill-row' });
   const feedersEl = h('div', { class: 'grid' });
   const devicesEl = h('div', { class: 'scroll' });
+  const outputEl = h('div', { class: 'chart', dataset: { chart: 'fleet-output' } });
   fill(
     root,
     h('h1', {}, 'Fleet'),
@@ -23,8 +25,9 @@ export function fleetView(root, { stream }) {
     h('div', { class: 'stats' }, stat('Devices', 'fleet-total'), stat('Fresh', 'fleet-fresh'), stat('Stale', 'fleet-stale'), stat('Offline', 'fleet-offline'), stat('Active power', 'fleet-w'), stat('Reactive power', 'fleet-var')),
     h('div', { class: 'grid' },
       h('div', { class: 'card' }, h('h2', {}, 'Devices by type and protocol'), matrixEl),
-      h('div', { class: 'card' }, h('h2', {}, 'Operating state'), statesEl, h('p', { class: 'legend-note' }, 'From each DER\'s latest sample; "unknown" before the first.'))),
-    h('h2', {}, 'Feeders'),
+      h('div', { class: 'card' }, h('h2', {}, 'Operating state'), statesEl, h('p', { class: 'legend-note' }, 'From each DER\'s latest sample; "unknown" before the first.'),
+        h('h3', {}, 'Fleet output since this page opened'), outputEl)),
+    h('div', { class: 'chart-title' }, h('h2', {}, 'Feeders'), h('span', { class: 'legend-note' }, 'Section voltages; green is ANSI C84.1 range A (0.95 to 1.05 pu).')),
     feedersEl,
     h('div', { class: 'card' },
       h('div', { class: 'chart-title' }, h('h2', {}, 'Devices'),
@@ -83,13 +86,23 @@ export function fleetView(root, { stream }) {
       if (alive) fill(devicesEl, h('div', { class: 'form-error' }, `Could not load the fleet: ${e.message}`));
     }
   }
+  const output = timeChart(outputEl, {
+    unit: { div: 1000, suffix: ' k' },
+    height: 180,
+    series: [{ label: 'P (kW)', color: palette.w }, { label: 'Q (kvar)', color: palette.var }],
+  });
   load();
   const timer = setInterval(load, REFRESH_MS);
-  const off = stream.on('fleet', (f) => alive && showCounts(f));
+  const off = stream.on('fleet', (f) => {
+    if (!alive) return;
+    showCounts(f);
+    output.append([[f.now / 1000, f.activePowerW, f.reactivePowerVar]]);
+  });
   return () => {
     alive = false;
     clearInterval(timer);
     off();
+    output.destroy();
   };
 }
 

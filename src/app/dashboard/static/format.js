@@ -22,10 +22,10 @@ export function pu(x) {
   return x === null || x === undefined ? '–' : x.toFixed(3);
 }
 
-export function clockTime(ms) {
+/** System (virtual) time in the browser's time zone, as the charts' time axes show it. */
+export function clockTime(ms, timeStyle = 'medium') {
   if (!Number.isFinite(ms)) return '--';
-  const d = new Date(ms);
-  return d.toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
+  return new Date(ms).toLocaleString(undefined, { dateStyle: 'medium', timeStyle });
 }
 
 export function ago(ms, now) {

@@ -94,8 +94,9 @@ export function groupDetailView(root, { stream, params }) {
       return el;
     };
     fill(chartsEl);
+    const kW = { div: 1000, suffix: ' kW' };
     const power = timeChart(box('Active power'), {
-      yFormat: (v) => kw(v),
+      unit: kW,
       series: [
         { label: 'P', color: palette.w },
         { label: 'target', color: palette.target, dash: [6, 4], step: true },
@@ -104,15 +105,15 @@ export function groupDetailView(root, { stream, params }) {
         { label: 'available min', color: palette.down, width: 1 },
       ],
     });
-    const headroom = timeChart(box('Available headroom'), { yFormat: (v) => kw(v), series: [{ label: 'up', color: palette.up }, { label: 'down', color: palette.down }] });
-    const reactive = timeChart(box('Reactive power'), { yFormat: (v) => kvar(v), series: [{ label: 'Q', color: palette.var }, { label: 'target', color: palette.target, dash: [6, 4], step: true }] });
+    const headroom = timeChart(box('Available headroom'), { unit: kW, series: [{ label: 'up', color: palette.up }, { label: 'down', color: palette.down }] });
+    const reactive = timeChart(box('Reactive power'), { unit: { div: 1000, suffix: ' kvar' }, series: [{ label: 'Q', color: palette.var }, { label: 'target', color: palette.target, dash: [6, 4], step: true }] });
     charts = [
       { c: power, row: (p) => [p.at / 1000, p.w, p.targetW, p.limitW, p.availableMaxW, p.availableMinW] },
       { c: headroom, row: (p) => [p.at / 1000, p.headroomUpW, p.headroomDownW] },
       { c: reactive, row: (p) => [p.at / 1000, p.var, p.targetVar] },
     ];
     if (g.status?.storage) {
-      const soc = timeChart(box('State of charge'), { yFormat: (v) => `${v.toFixed(0)} %`, series: [{ label: 'SoC', color: palette.soc }] });
+      const soc = timeChart(box('State of charge'), { unit: { div: 1, suffix: ' %' }, series: [{ label: 'SoC', color: palette.soc }] });
       charts.push({ c: soc, row: (p) => [p.at / 1000, p.socPct] });
     }
     charts = charts.map(({ c, row }) => ({ destroy: () => c.destroy(), append: (points) => c.append(points.map(row)) }));

@@ -1,6 +1,6 @@
 import { get, post } from './api.js';
 import { badge, fill, h, table } from './dom.js';
-import { kw } from './format.js';
+import { clockTime, kw } from './format.js';
 import { showError } from './forms.js';
 
 /** Customer services: the interconnection application queue and the membership history. */
@@ -11,24 +11,24 @@ export function servicesView(root) {
   const groupFilter = h('select', { name: 'history-group' }, h('option', { value: '' }, 'all groups'));
   fill(root, h('h1', {}, 'Customer services'), h('p', { class: 'lead' }, 'Applications to connect DER, and when each DER joined or left each group.'));
 
-  const when = (ms) => (Number.isFinite(ms) ? new Date(ms).toISOString().replace('T', ' ').slice(0, 16) : '–');
+  const when = (ms) => clockTime(ms, 'short');
 
   async function loadQueue() {
     const { applications } = await get('/ui/api/services/applications');
     if (!alive) return;
     if (!applications.length) return fill(queue, h('div', { class: 'empty' }, 'No applications.'));
     fill(queue, table(['Application', 'Customer', 'DER', { label: 'Rating', num: true }, 'Feeder', 'Tariff', 'State', 'Updated', 'Decision'], applications.map((a) => {
-      const reason = h('input', { name: 'reason', placeholder: 'reason', size: 18, dataset: { path: 'reason' } });
+      const reason = h('input', { name: 'reason', placeholder: 'reason', size: 14, dataset: { path: 'reason' } });
       const form = h('form', { class: 'decision', novalidate: true }, reason);
       for (const action of ['approve', 'hold', 'reject']) {
-        form.append(' ', h('button', { type: 'button', class: action === 'reject' ? 'danger' : action === 'approve' ? 'primary' : '', dataset: { action }, onclick: async () => {
+        form.append(h('button', { type: 'button', class: action === 'reject' ? 'danger' : action === 'approve' ? 'primary' : '', dataset: { action }, onclick: async () => {
           const r = await post(`/ui/api/services/applications/${encodeURIComponent(a.id)}/decision`, { action, reason: reason.value });
           if (!r.ok) return showError(form, r.body);
           await Promise.all([loadQueue(), loadHistory()]);
         } }, action[0].toUpperCase() + action.slice(1)));
       }
       return h('tr', { dataset: { application: a.id } },
-        h('td', {}, a.id), h('td', {}, a.customer), h('td', {}, a.derId ?? '–', a.derKind ? h('span', { class: 'muted' }, ` ${a.derKind}`) : null),
+        h('td', {}, a.id), h('td', {}, a.customer), h('td', {}, a.derId ?? '', a.derKind ? h('span', { class: 'muted' }, a.derId ? ` ${a.derKind}` : a.derKind) : null),
         h('td', { class: 'num' }, a.ratingW === null ? '–' : kw(a.ratingW)), h('td', {}, a.feeder ?? '–'), h('td', {}, a.tariff ?? '–'),
         h('td', { title: a.note ?? '' }, badge(a.state), a.note ? h('div', { class: 'muted' }, a.note) : null), h('td', {}, when(a.updatedAt)), h('td', {}, form));
     })));
