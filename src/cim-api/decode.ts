@@ -249,7 +249,8 @@ export function decodeJson(text: string, limits: DecodeLimits): Document {
   };
   const top = clean(v);
   if (!top || typeof top !== 'object' || Array.isArray(top)) return invalid('a JSON message must be an object');
-  if ('Header' in top) return { encoding: 'json', rootName: '', rootNs: '', body: top, namespaces: new Set() };
+  // Bare: a message (Header first) or a FaultMessage (Reply only).
+  if ('Header' in top || 'Reply' in top) return { encoding: 'json', rootName: '', rootNs: '', body: top, namespaces: new Set() };
   const keys = Object.keys(top);
   const inner = keys.length === 1 ? top[keys[0]!] : undefined;
   if (inner && typeof inner === 'object' && !Array.isArray(inner)) return { encoding: 'json', rootName: keys[0]!, rootNs: '', body: inner, namespaces: new Set() };

@@ -79,7 +79,11 @@ export class MemoryOutbox implements Outbox {
         return;
       }
     }
-    if (this.byId.size >= this.capacity) this.dropOldest();
+    if (this.byId.size >= this.capacity && !this.dropOldest()) {
+      // Every waiting message is at the head of its queue (maybe in flight): the new one goes.
+      this.drop(m);
+      return;
+    }
     q.push(m);
     this.byId.set(m.id, m);
   }
@@ -107,19 +111,24 @@ export class MemoryOutbox implements Outbox {
     return { capacity: this.capacity, depth: this.byId.size, enqueued: this.enqueued, coalesced: this.coalesced, dropped: this.dropped, depthByEndpoint };
   }
 
-  private dropOldest(): void {
+  /** Drop the oldest message that is not at the head of its queue (a head may be in flight). */
+  private dropOldest(): boolean {
     let oldest: OutboundMessage | undefined;
     for (const q of this.queues.values()) {
-      // Never the head of a queue while others wait: it may be in flight.
-      const m = q.length > 1 ? q[1] : q[0];
+      const m = q[1];
       if (m && (!oldest || m.queuedAt < oldest.queuedAt)) oldest = m;
     }
-    if (!oldest) return;
+    if (!oldest) return false;
     this.byId.delete(oldest.id);
     const q = this.queues.get(oldest.endpoint)!;
     q.splice(q.indexOf(oldest), 1);
+    this.drop(oldest);
+    return true;
+  }
+
+  private drop(m: OutboundMessage): void {
     this.dropped++;
-    this.droppedSubject.next({ message: oldest, reason: `outbox full (${this.capacity} messages)` });
+    this.droppedSubject.next({ message: m, reason: `outbox full (${this.capacity} messages)` });
   }
 }
 

@@ -76,6 +76,7 @@ const CORRELATION_MEMORY = 10_000;
 export class PushPublisher implements ControlListener {
   private readonly subs = new Subscription();
   private readonly pushed = new Map<string, Pushed>();
+  private readonly deferred = new Map<string, Subscription>();
   private readonly correlation = new Map<string, string | undefined>();
   private readonly eventsSubject = new Subject<EndDeviceEventRecord>();
   /** Every EndDeviceEvent produced (also when no endpoint is configured), for the live stream. */
@@ -116,6 +117,8 @@ export class PushPublisher implements ControlListener {
 
   stop(): void {
     this.subs.unsubscribe();
+    for (const d of this.deferred.values()) d.unsubscribe();
+    this.deferred.clear();
   }
 
   // ControlListener ------------------------------------------------------------------------
@@ -179,27 +182,57 @@ export class PushPublisher implements ControlListener {
     else if (c.type === 'groupChanged') this.publish('groups', 'changed', 'DERGroups', derGroupsEl(r, [groupEl(r, c.group)]));
     else if (c.type === 'groupDeleted') {
       this.pushed.delete(c.group.mRID);
+      this.deferred.get(c.group.mRID)?.unsubscribe();
+      this.deferred.delete(c.group.mRID);
       this.publish('groups', 'deleted', 'DERGroups', derGroupsEl(r, [deletedGroupEl(r, c.group)]));
     }
   }
 
-  /** On each aggregated status: push when it moved enough since the last push of that group. */
+  /**
+   * On each aggregated status: push when it moved enough since the last push of that group. A
+   * significant change inside `minIntervalMs` of the last push is pushed when the interval is up
+   * (with the status of that moment), so a group that settles is not left unreported.
+   */
   private onStatus(st: GroupStatus): void {
     const c = this.o.statusChange || {};
     const last = this.pushed.get(st.groupId);
-    const state = stateKey(st);
-    if (last) {
-      if (st.at - last.at < (c.minIntervalMs ?? 5000)) return;
-      const fraction = c.minDeltaFraction ?? 0.05;
-      const min = c.minDelta ?? 1000;
-      const wTol = Math.max(min, fraction * Math.max(st.installedMaxW, -st.installedMinW));
-      const qTol = Math.max(min, fraction * Math.max(st.installedMaxVar, -st.installedMinVar));
-      if (Math.abs(st.activePowerW - last.w) < wTol && Math.abs(st.reactivePowerVar - last.q) < qTol && state === last.state) return;
+    if (last && !this.significant(st, last)) return;
+    const minInterval = c.minIntervalMs ?? 5000;
+    if (last && st.at - last.at < minInterval) {
+      if (!this.deferred.has(st.groupId)) {
+        const id = st.groupId;
+        this.deferred.set(
+          id,
+          this.system.clock.schedule(() => {
+            this.deferred.delete(id);
+            const now = this.system.aggregator.status(id);
+            const prev = this.pushed.get(id);
+            if (now && (!prev || this.significant(now, prev))) this.pushStatus(now);
+          }, last.at + minInterval - st.at),
+        );
+      }
+      return;
     }
+    this.pushStatus(st);
+  }
+
+  private significant(st: GroupStatus, last: Pushed): boolean {
+    const c = this.o.statusChange || {};
+    const fraction = c.minDeltaFraction ?? 0.05;
+    const min = c.minDelta ?? 1000;
+    const wTol = Math.max(min, fraction * Math.max(st.installedMaxW, -st.installedMinW));
+    const qTol = Math.max(min, fraction * Math.max(st.installedMaxVar, -st.installedMinVar));
+    return Math.abs(st.activePowerW - last.w) >= wTol || Math.abs(st.reactivePowerVar - last.q) >= qTol || stateKey(st) !== last.state;
+  }
+
+  private pushStatus(st: GroupStatus): void {
     const g = this.system.registry.group(st.groupId);
     if (!g) return;
     this.remember(st);
-    this.publish('statuses', 'changed', 'DERGroupStatuses', derGroupStatusesEl(this.render, [statusGroupEl(this.render, g, st)]), undefined, `status:${g.mRID}`);
+    const doc = derGroupStatusesEl(this.render, [statusGroupEl(this.render, g, st)]);
+    // A new group's first status comes from inside the registry change, before this publisher
+    // has announced the group: send it after the notification.
+    queueMicrotask(() => this.publish('statuses', 'changed', 'DERGroupStatuses', doc, undefined, `status:${g.mRID}`));
   }
 
   private remember(st: GroupStatus): void {
