@@ -1,6 +1,8 @@
+import Fastify from 'fastify';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerDashboard } from '../../../src/app/dashboard/index.js';
 import { packageRoot } from '../../../src/cli/paths.js';
 import type { DeviceRow, FeedersView, FleetCounts, GroupDetail, GroupSummary } from '../../../src/app/dashboard/views.js';
 import type { DispatchEvent, DispatchRecord } from '../../../src/core/dispatch-events.js';
@@ -122,6 +124,29 @@ describe('fleet and feeders', () => {
     expect(a3.vPu).toBeCloseTo(a3.v! / 240, 12);
     expect(a.minPu).toBeLessThanOrEqual(a.maxPu!);
     for (const f of body.feeders) expect(f.sections.reduce((n: number, x: { ders: number }) => n + x.ders, 0)).toBe(s.spec.devices.filter((d) => d.feeder === f.id).length);
+  });
+});
+
+describe('without a simulation in this process', () => {
+  it('takes section voltages from what the DERs measure; without a fleet file there is no feeder view', async () => {
+    const measured = Fastify();
+    await registerDashboard(measured, { core: s.core, sim: null, fleet: s.spec, protocolOf: s.protocolOf });
+    const fv = (await measured.inject({ method: 'GET', url: '/ui/api/feeders' })).json() as FeedersView;
+    expect(fv.source).toBe('measured');
+    const a = fv.feeders.find((f) => f.id === 'feeder-a')!;
+    expect(a.headFlowW).toBeNull();
+    const onA3 = s.spec.devices.filter((d) => d.section === 'a3' && d.feeder === 'feeder-a');
+    const mean = onA3.reduce((x, d) => x + s.core.aggregator.view(d.id)!.sample!.v / d.nameplate.nominalV, 0) / onA3.length;
+    expect(a.sections.find((x) => x.id === 'a3')!.vPu).toBeCloseTo(mean, 12);
+    expect(a.sections.find((x) => x.id === 'a2')).toMatchObject({ ders: 0, v: null, vPu: null });
+    await measured.close();
+
+    const bare = Fastify();
+    await registerDashboard(bare, { core: s.core, sim: null, fleet: null, protocolOf: () => 'sunspec' });
+    expect((await bare.inject({ method: 'GET', url: '/ui/api/feeders' })).json()).toMatchObject({ source: 'none', feeders: [] });
+    const fleet = (await bare.inject({ method: 'GET', url: '/ui/api/fleet' })).json() as FleetReply;
+    expect(fleet.devices.every((d) => d.feeder === null && d.protocol === 'sunspec')).toBe(true);
+    await bare.close();
   });
 });
 

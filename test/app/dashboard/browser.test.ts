@@ -17,6 +17,9 @@ const shots = process.env.UPDATE_SCREENSHOTS === '1' ? join(packageRoot(), 'docs
 
 const chromium = chromiumPeer();
 
+/** A chart element: the page keeps its uPlot instance on it, so the test reads what is drawn. */
+type Charted = { uplot?: { data: (number | null)[][] } };
+
 describe.skipIf(!chromium.available)('dashboard in chromium', () => {
   let s: DemoSystem;
   let services: MemoryServices;
@@ -69,7 +72,7 @@ describe.skipIf(!chromium.available)('dashboard in chromium', () => {
     await expect.poll(() => value('#clock'), { timeout: 5_000 }).toBeGreaterThan(t0);
     await expect.poll(() => value('#fleet-w'), { timeout: 10_000 }).not.toBe(w0);
     // The fleet output chart grows from the stream, one point per push.
-    const points = (): Promise<number> => page.locator('[data-chart=fleet-output]').evaluate((el: Element & { uplot?: { data: number[][] } }) => el.uplot?.data[0]?.length ?? 0);
+    const points = (): Promise<number> => page.locator('[data-chart=fleet-output]').evaluate((el) => (el as unknown as Charted).uplot?.data[0]?.length ?? 0);
     await expect.poll(points, { timeout: 10_000 }).toBeGreaterThan(8);
     await page.screenshot({ path: join(shots, 'fleet-overview.png') });
   }, 30_000);
@@ -77,7 +80,7 @@ describe.skipIf(!chromium.available)('dashboard in chromium', () => {
   it('dispatches a group from the form; its chart moves to the target', async () => {
     await page.goto(`${base}/#/groups/storage`);
     const chart = page.locator('[data-chart=active-power]');
-    await expect.poll(() => chart.evaluate((el: Element & { uplot?: { data: number[][] } }) => el.uplot?.data[0]?.length ?? 0)).toBeGreaterThan(100);
+    await expect.poll(() => chart.evaluate((el) => (el as unknown as Charted).uplot?.data[0]?.length ?? 0)).toBeGreaterThan(100);
     // 50 kW more than the group makes now (its PV plus idle batteries): the batteries discharge.
     const before = await value('#g-w');
     const target = Math.round((before + 50_000) / 1000) * 1000;
@@ -89,8 +92,8 @@ describe.skipIf(!chromium.available)('dashboard in chromium', () => {
     await expect.poll(() => form.locator('.form-ok').textContent()).toContain('active');
     // The chart's own data: the target series steps to the target and P follows it.
     const last = (): Promise<{ p: number; target: number | null }> =>
-      chart.evaluate((el: Element & { uplot?: { data: (number | null)[][] } }) => {
-        const d = el.uplot!.data;
+      chart.evaluate((el) => {
+        const d = (el as unknown as Charted).uplot!.data;
         const n = d[0]!.length - 1;
         return { p: d[1]![n] as number, target: d[2]![n] ?? null };
       });
@@ -101,7 +104,7 @@ describe.skipIf(!chromium.available)('dashboard in chromium', () => {
     // Members show the setpoint each one applied.
     await expect.poll(() => page.locator('tr[data-der] .badge.applied').count(), { timeout: 10_000 }).toBe(s.core.registry.group('storage')!.members.length);
     await page.waitForTimeout(1_500);
-    await page.evaluate(() => globalThis.scrollTo(0, 0));
+    await page.evaluate('scrollTo(0, 0)');
     await page.screenshot({ path: join(shots, 'group-dispatch.png') });
   }, 40_000);
 
