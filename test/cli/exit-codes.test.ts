@@ -18,5 +18,5 @@ describe('derms exit codes', () => {
     const missing = derms('sim', 'run', '--fleet', 'no/such/fleet.yaml');
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/no such file/);
-  });
+  }, 60_000); // three CLI processes, each loading TypeScript through tsx
 });
