@@ -4,6 +4,7 @@ import { isDermsError, type DermsErrorCode } from '../core/errors.js';
 import { DEMO_FLEET, runDemo } from './demo.js';
 import { simRun } from './sim-run.js';
 import { simServe } from './sim-serve.js';
+import { resolveStartSettings, start } from './start.js';
 import { scanOpenFmb } from './openfmb-commands.js';
 import { readPoint, scan, writePoint } from './sunspec-commands.js';
 
@@ -27,7 +28,33 @@ const program = new Command()
 
 program
   .command('start')
-  .description('run the reactive core on a simulated fleet with a scripted dispatch sequence')
+  .description('the whole system: simulated fleet on its protocols, adapters, core, HTTP API, metrics and dashboard')
+  .option('--fleet <file>', `fleet file (YAML; default ${DEMO_FLEET})`)
+  .option('--no-sim', 'manage real devices only (needs --devices)')
+  .option('--devices <file>', 'devices to manage with --no-sim: JSON or YAML list of { mRID, url, name?, kind?, nameplate? }')
+  .option('--host <host>', 'address the HTTP server listens on (default 127.0.0.1)')
+  .option('--port <n>', 'HTTP port (default 8080; 0: any free port)', intIn(0, 65535))
+  .option('--speed <x>', "clock factor: virtual seconds per real second (default: the fleet file's pace)", positive)
+  .option('--connect-timeout <s>', 'how long to wait for devices before declaring ready (default 30)', positive)
+  .option('--config <file>', 'settings file (YAML or JSON; keys as the options: fleet, port, speed, ...); environment DERMS_* and options override it')
+  .option('--json', 'print each line as one JSON object (the ready line: {"ready":true,"api":...})')
+  .action(async (o: { fleet?: string; sim: boolean; devices?: string; host?: string; port?: number; speed?: number; connectTimeout?: number; config?: string; json?: boolean }) => {
+    const settings = await resolveStartSettings(
+      { fleet: o.fleet, sim: o.sim === false ? false : undefined, devices: o.devices, host: o.host, port: o.port, speed: o.speed, connectTimeoutS: o.connectTimeout, json: o.json },
+      process.env,
+      o.config,
+    );
+    const stopSignal = new Promise<string>((resolve) => {
+      process.once('SIGINT', () => resolve('SIGINT'));
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+    });
+    await start(settings, { out: (l) => console.log(l), progressStream: process.stderr, stopSignal });
+    process.exit(0);
+  });
+
+program
+  .command('demo')
+  .description('the reactive core on a simulated fleet (in process) with a scripted dispatch sequence')
   .option('--fleet <file>', 'fleet file (YAML)', DEMO_FLEET)
   .option('--speed <x>', "virtual seconds per real second (default: the fleet file's pace)", positive)
   .option('--duration <s>', 'stop after this many virtual seconds (default: run until Ctrl-C)', positive)
