@@ -123,7 +123,8 @@ export function groupDetailView(root, { stream, params }) {
     const fns = Object.entries(g.functions).filter(([, on]) => on).map(([n]) => n);
     fill(head,
       h('div', { class: 'chart-title' }, h('h1', {}, g.mRID, g.names.length ? h('span', { class: 'muted' }, ` · ${g.names.join(', ')}`) : null), h('a', { href: '#/groups' }, 'All groups')),
-      h('p', { class: 'lead' }, g.description || 'No description.', ` Version ${g.version.major}.${g.version.minor}.${g.version.revision}. `, fns.length ? ['Functions: ', fns.join(', ')] : 'No DER functions enabled.'));
+      h('p', { class: 'lead' }, g.description || 'No description.',
+        h('br'), h('span', { class: 'legend-note' }, `version ${g.version.major}.${g.version.minor}.${g.version.revision} · `, fns.length ? `functions: ${fns.join(', ')}` : 'no DER functions enabled')));
   };
 
   const showDispatches = (g) => {
