@@ -101,6 +101,8 @@ export function scanXml(text: string, limits: DecodeLimits): void {
 }
 
 const parser = new XMLParser({
+  // Document order is kept: repeated elements written with different prefixes stay in order.
+  preserveOrder: true,
   ignoreAttributes: false,
   attributeNamePrefix: '@',
   textNodeName: '#text',
@@ -116,6 +118,9 @@ const parser = new XMLParser({
   commentPropName: false,
   cdataPropName: false,
 });
+
+/** One node of the parser's ordered output: `{ tag: children, ':@': attributes }` or `{ '#text': text }`. */
+type OrderedNode = Record<string, unknown>;
 
 const predefined: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
@@ -146,13 +151,12 @@ export function decodeXml(text: string, limits: DecodeLimits): Document {
   scanXml(text, limits);
   const valid = XMLValidator.validate(text, { allowBooleanAttributes: false });
   if (valid !== true) invalid(`not well-formed XML: ${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`);
-  const raw = parser.parse(text) as Record<string, unknown>;
+  const nodes = parser.parse(text) as OrderedNode[];
   const namespaces = new Set<string>();
   const names = new WeakMap<object, Named>();
-  const rootKey = Object.keys(raw).find((k) => !k.startsWith('?'));
-  if (rootKey === undefined) return invalid('no XML element found');
-  const rootValue = raw[rootKey];
-  const { value: root, named } = element(rootKey, rootValue, new Map([['xml', 'http://www.w3.org/XML/1998/namespace']]), namespaces, names);
+  const rootNode = nodes.find((n) => tagOf(n) !== undefined);
+  if (!rootNode) return invalid('no XML element found');
+  const { value: root, named } = element(rootNode, new Map([['xml', 'http://www.w3.org/XML/1998/namespace']]), namespaces, names);
   if (named.name === 'Envelope' && (named.ns === SOAP11_NS || named.ns === SOAP12_NS)) {
     const body = typeof root === 'object' && root !== null && !Array.isArray(root) ? (root as PlainObject)['Body'] : undefined;
     if (!body || typeof body !== 'object' || Array.isArray(body)) return invalid('SOAP Envelope without one Body');
@@ -166,11 +170,17 @@ export function decodeXml(text: string, limits: DecodeLimits): Document {
   return { encoding: 'xml', rootName: named.name, rootNs: named.ns, body: root as PlainObject, namespaces };
 }
 
-function element(qname: string, v: unknown, outer: ReadonlyMap<string, string>, seen: Set<string>, names: WeakMap<object, Named>): { value: Plain; named: Named } {
+function tagOf(n: OrderedNode): string | undefined {
+  for (const k in n) if (k !== ':@' && k !== '#text') return k;
+  return undefined;
+}
+
+function element(node: OrderedNode, outer: ReadonlyMap<string, string>, seen: Set<string>, names: WeakMap<object, Named>): { value: Plain; named: Named } {
+  const qname = tagOf(node)!;
+  const attrs = node[':@'] as Record<string, unknown> | undefined;
   let scope = outer;
-  const isObj = typeof v === 'object' && v !== null;
-  if (isObj) {
-    for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
+  if (attrs) {
+    for (const [k, val] of Object.entries(attrs)) {
       if (k === '@xmlns' || k.startsWith('@xmlns:')) {
         if (scope === outer) scope = new Map(outer);
         (scope as Map<string, string>).set(k === '@xmlns' ? '' : k.slice(7), decodeEntities(String(val)));
@@ -179,23 +189,25 @@ function element(qname: string, v: unknown, outer: ReadonlyMap<string, string>, 
   }
   const named = resolve(qname, scope);
   seen.add(named.ns);
-  if (!isObj) return { value: decodeEntities(String(v ?? '')), named };
   const out: PlainObject = {};
-  names.set(out, named);
-  for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
-    if (k === '@xmlns' || k.startsWith('@xmlns:')) continue;
-    if (k.startsWith('@')) {
-      out[`@${local(k.slice(1))}`] = decodeEntities(String(val));
-    } else if (k === '#text') {
-      out['#text'] = decodeEntities(String(val));
-    } else {
-      const items = Array.isArray(val) ? val : [val];
-      for (const item of items) {
-        const child = element(k, item, scope, seen, names);
-        add(out, child.named.name, child.value);
-      }
+  let text = '';
+  if (attrs) {
+    for (const [k, val] of Object.entries(attrs)) {
+      if (k !== '@xmlns' && !k.startsWith('@xmlns:')) out[`@${local(k.slice(1))}`] = decodeEntities(String(val));
     }
   }
+  for (const child of node[qname] as OrderedNode[]) {
+    if ('#text' in child) text += decodeEntities(String(child['#text']));
+    else {
+      const c = element(child, scope, seen, names);
+      add(out, c.named.name, c.value);
+    }
+  }
+  // Only namespace declarations besides the text: a leaf, like one without attributes.
+  const keys = Object.keys(out);
+  if (keys.length === 0) return { value: text, named };
+  if (text) out['#text'] = text;
+  names.set(out, named);
   return { value: out, named };
 }
 

@@ -57,7 +57,7 @@ export async function startDmsListener(o: DmsListenerOptions): Promise<DmsListen
   const ns = cimNamespaces(o.namespaces);
   const prefixes = preferredPrefixes(ns);
   const limits = o.limits ?? { maxDepth: 64, maxElements: 1_000_000 };
-  const app = Fastify({ bodyLimit: o.bodyBytes ?? 16 * 1024 * 1024, logger: false });
+  const app = Fastify({ bodyLimit: o.bodyBytes ?? 16 * 1024 * 1024, logger: false, forceCloseConnections: true });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
   const fault = (json: boolean, error: CimError): { body: string; contentType: string } =>

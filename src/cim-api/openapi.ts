@@ -37,8 +37,8 @@ export function openApiDocument(): Record<string, unknown> {
       '/cim/{service}': {
         post: {
           operationId: 'postMessageToService',
-          summary: 'The same endpoint under any service path (for DMS that post to one URL per service)',
-          parameters: [{ name: 'service', in: 'path', required: true, schema: { type: 'string' } }],
+          summary: 'The same endpoint under any path below /cim (for DMS that post to one URL per service, e.g. /cim/create/executeDERGroups)',
+          parameters: [{ name: 'service', in: 'path', required: true, schema: { type: 'string' }, description: 'Any path, slashes included' }],
           requestBody: cimBody,
           responses: cimResponses,
         },

@@ -127,7 +127,8 @@ export function createCimServer(system: CimSystem, options: CimServerOptions = {
     }),
   );
 
-  const app = Fastify({ bodyLimit: bodyBytes, logger: false });
+  // Closing ends every connection, live streams included.
+  const app = Fastify({ bodyLimit: bodyBytes, logger: false, forceCloseConnections: true });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
@@ -191,7 +192,8 @@ export function createCimServer(system: CimSystem, options: CimServerOptions = {
     return send(reply, processor.process(m), enc, 200);
   };
   app.post('/cim', handle);
-  app.post('/cim/:service', handle);
+  // DMS that post each service to its own URL (/cim/create/executeDERGroups, ...) reach the same handler.
+  app.post('/cim/*', handle);
 
   app.get('/cim/status', async (req, reply) => {
     const q = (req.query as Record<string, string | undefined>)['groups'];

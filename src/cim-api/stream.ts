@@ -1,4 +1,3 @@
-import type { ServerResponse } from 'node:http';
 import { Subscription } from 'rxjs';
 import type { FastifyInstance } from 'fastify';
 import type { DispatchEvent } from '../core/dispatch-events.js';
@@ -24,10 +23,6 @@ export interface StreamOptions {
  * `events=status,dispatch` picks event types.
  */
 export function registerStream(app: FastifyInstance, system: CimSystem, pushes: PushPublisher, o: StreamOptions): void {
-  const open = new Set<ServerResponse>();
-  app.addHook('onClose', async () => {
-    for (const res of open) res.end();
-  });
   app.get('/cim/stream', (req, reply) => {
     const q = req.query as Record<string, string | undefined>;
     const groups = q['groups'] ? new Set(q['groups'].split(',').map((s) => s.trim()).filter(Boolean)) : null;
@@ -42,12 +37,10 @@ export function registerStream(app: FastifyInstance, system: CimSystem, pushes: 
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     res.write(': derms CIM live stream\n\n');
-    open.add(res);
     const subs = new Subscription();
     const close = (): void => {
       subs.unsubscribe();
       clearInterval(beat);
-      open.delete(res);
       if (!res.writableEnded) res.end();
     };
     const send = (event: StreamEvent, groupId: string | null, data: unknown): void => {
