@@ -3,10 +3,11 @@ import type { ApplicationAction, ApplicationSummary, DashboardServices, Membersh
 import { DermsError } from '../../../src/core/errors.js';
 import type { Registry } from '../../../src/core/registry.js';
 
+/** Decisions each state allows, as the store's application lifecycle has them. */
 const next: Record<string, Partial<Record<ApplicationAction, string>>> = {
-  submitted: { approve: 'approved', hold: 'held', reject: 'rejected' },
-  'under-review': { approve: 'approved', hold: 'held', reject: 'rejected' },
-  held: { approve: 'approved', reject: 'rejected' },
+  submitted: { reject: 'rejected' },
+  'under-review': { approve: 'approved', hold: 'held-for-upgrade', reject: 'rejected' },
+  'held-for-upgrade': { approve: 'approved', reject: 'rejected' },
 };
 
 /**
@@ -73,9 +74,9 @@ export function sampleApplications(t0: number): ApplicationSummary[] {
     note: null,
   });
   return [
-    app('APP-1041', 'R. Alvarez, 4 Birch Ct', 'pv', 7_600, 'feeder-a', 'submitted', 300),
+    app('APP-1041', 'R. Alvarez, 4 Birch Ct', 'pv', 7_600, 'feeder-a', 'under-review', 300),
     app('APP-1042', 'Golden Elementary', 'battery', 60_000, 'feeder-a', 'under-review', 240),
-    app('APP-1043', 'M. Chen, 19 Ash St', 'hybrid', 11_400, 'feeder-b', 'held', 180),
+    app('APP-1043', 'M. Chen, 19 Ash St', 'hybrid', 11_400, 'feeder-b', 'held-for-upgrade', 180),
     app('APP-1044', 'Clear Creek Clinic', 'pv', 25_000, 'feeder-b', 'submitted', 60),
   ];
 }

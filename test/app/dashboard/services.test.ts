@@ -38,14 +38,14 @@ describe('customer services view', () => {
     const approve = await inject('POST', '/ui/api/services/applications/APP-1041/decision', { action: 'approve', reason: 'hosting capacity ok' });
     expect(approve.status).toBe(200);
     expect(approve.body.application).toMatchObject({ id: 'APP-1041', state: 'approved', note: 'hosting capacity ok', updatedAt: s.clock.now() });
-    expect((await inject('POST', '/ui/api/services/applications/APP-1044/decision', { action: 'hold', reason: 'feeder upgrade' })).body.application.state).toBe('held');
-    expect((await inject('POST', '/ui/api/services/applications/APP-1042/decision', { action: 'reject' })).body.application).toMatchObject({ state: 'rejected', note: null });
+    expect((await inject('POST', '/ui/api/services/applications/APP-1042/decision', { action: 'hold', reason: 'feeder upgrade' })).body.application.state).toBe('held-for-upgrade');
+    expect((await inject('POST', '/ui/api/services/applications/APP-1044/decision', { action: 'reject' })).body.application).toMatchObject({ state: 'rejected', note: null });
     const { body } = await inject('GET', '/ui/api/services/applications');
     expect(Object.fromEntries(body.applications.map((a) => [a.id, a.state]))).toEqual({
       'APP-1041': 'approved',
-      'APP-1042': 'rejected',
-      'APP-1043': 'held',
-      'APP-1044': 'held',
+      'APP-1042': 'held-for-upgrade',
+      'APP-1043': 'held-for-upgrade',
+      'APP-1044': 'rejected',
     });
   });
 
