@@ -27,7 +27,7 @@ export interface ApplicationSummary {
   readonly ratingW: number | null;
   readonly feeder: string | null;
   readonly tariff: string | null;
-  /** e.g. submitted, under-review, held, approved, rejected. */
+  /** The lifecycle state, e.g. submitted, under-review, held-for-upgrade, approved, rejected. */
   readonly state: string;
   readonly submittedAt: number;
   readonly updatedAt: number;
