@@ -8,6 +8,7 @@ import { loadFleetFile } from '../sim/fleet-file.js';
 import type { FleetSpec } from '../sim/fleet-spec.js';
 import { pace } from '../sim/pacer.js';
 import { buildCore, type CoreParts } from './core.js';
+import { registerDashboard } from './dashboard/index.js';
 import { endpointOf, openAdapter, type DeviceEntry } from './devices.js';
 import { loadLabDevices } from './lab-devices.js';
 import { Lifecycle } from './lifecycle.js';
@@ -138,6 +139,7 @@ async function bringUp(o: SystemOptions, life: Lifecycle): Promise<RunningSystem
   });
   app.get('/health/live', async () => ({ live: true }));
   app.get('/metrics', async (_req, reply) => reply.type(metrics.contentType).send(await metrics.text()));
+  await registerDashboard(app, { core, sim, fleet, protocolOf });
   await app.listen({ host: o.host, port: o.port });
   life.add('http', () => app.close());
   const port = (app.server.address() as AddressInfo).port;
@@ -147,7 +149,7 @@ async function bringUp(o: SystemOptions, life: Lifecycle): Promise<RunningSystem
   // Wait for the fleet to connect (progress shown by the caller), then ready.
   const count = await waitOnline(core, devices.length, o.connectTimeoutMs ?? 30_000, o.onConnectProgress);
   ready = true;
-  const urls: SystemUrls = { metrics: `${base}/metrics`, health: `${base}/health` };
+  const urls: SystemUrls = { dashboard: `${base}/`, metrics: `${base}/metrics`, health: `${base}/health` };
   return {
     urls,
     core,

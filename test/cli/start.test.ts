@@ -86,6 +86,11 @@ describe('derms start (the process)', () => {
       const health = await fetch(ready.health as string);
       expect(health.status).toBe(200);
       expect(await health.json()).toMatchObject({ ready: true, ders: 60 });
+      const page = await fetch(ready.dashboard as string);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toMatch(/<html/i);
+      const fleet = (await (await fetch(new URL('/ui/api/fleet', ready.dashboard as string))).json()) as Record<string, unknown>;
+      expect(JSON.stringify(fleet)).toMatch(/sunspec/);
       const metrics = await (await fetch(ready.metrics as string)).text();
       expect(metrics).toMatch(/derms_devices\{protocol="sunspec",state="fresh"\} 24/);
       expect(metrics).toMatch(/derms_poll_latency_seconds_count\{protocol="sunspec"\} [1-9]/);
