@@ -1,5 +1,6 @@
 import type { Suite } from '../lib/types.js';
 import { coreSuite } from './core.js';
+import { openfmbSuite } from './openfmb.js';
 import { simSuite } from './sim.js';
 import { sunspecSuite } from './sunspec.js';
 
@@ -7,4 +8,4 @@ import { sunspecSuite } from './sunspec.js';
  * Every benchmark suite, in the order they run and appear in docs/benchmarks.md. A new suite
  * (sunspec, dnp3, openfmb, cim-api, ...) implements `Suite`, returns a `SuiteResult` and is listed here.
  */
-export const suites: readonly Suite[] = [coreSuite, simSuite, sunspecSuite];
+export const suites: readonly Suite[] = [coreSuite, simSuite, sunspecSuite, openfmbSuite];

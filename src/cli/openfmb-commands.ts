@@ -24,6 +24,9 @@ export interface OpenFmbScanOptions {
   readonly out: (line: string) => void;
 }
 
+/** After a reading and a status, how long to wait for a capability that has not come yet. */
+const CAPABILITY_GRACE_MS = 500;
+
 interface Latest {
   readonly profile: ProfileInfo;
   readonly msg: ProfileMessages[ProfileName];
@@ -34,7 +37,8 @@ interface Latest {
 /**
  * `derms scan openfmb://HOST:PORT/<mRID>[?module=solar|ess]`: listen on the broker for that
  * device's profiles (`openfmb/+/+/<mRID>`; a retained Capability comes at once) until a Reading
- * and a Status have arrived, then print the latest of each profile. Fails with TIMEOUT when they
+ * and a Status have arrived (and the Capability, or half a second more), then print the latest of
+ * each profile. Fails with TIMEOUT when they
  * do not come within the timeout (after printing what did), UNAVAILABLE when the broker is not there.
  */
 export async function scanOpenFmb(url: string, o: OpenFmbScanOptions): Promise<void> {
@@ -57,7 +61,9 @@ export async function scanOpenFmb(url: string, o: OpenFmbScanOptions): Promise<v
       return void ignored++;
     }
     const k = kinds();
-    if (k.has('Reading') && k.has('Status')) done();
+    if (k.has('Reading') && k.has('Status') && k.has('Capability')) done();
+    // A device announcing itself right now may send its capability a moment after: wait a little for it.
+    else if (k.has('Reading') && k.has('Status')) setTimeout(done, CAPABILITY_GRACE_MS);
   });
   try {
     await conn.whenOnline(o.timeoutMs);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { interval, Subscription } from 'rxjs';
+import { Subscription } from 'rxjs';
 import type { Clock } from '../../core/ports.js';
 import { MqttConnection } from '../../protocols/mqtt/connection.js';
 import { formatBrokerUrl, type BrokerTarget } from '../../protocols/mqtt/url.js';
@@ -73,6 +73,8 @@ interface Served {
   readonly mRID: string;
   /** Operating state, connection and alarm at the last status: a change publishes a status at once. */
   stateKey: string;
+  /** Capability and status are (re)announced in the device's next slot, not in one burst for all. */
+  announced: boolean;
   readonly held: (() => void)[];
   schedule: Subscription | null;
 }
@@ -94,6 +96,8 @@ export class OpenFmbGateway {
   private readonly readingPeriod: number;
   private readonly statusEvery: number;
   private tick = 0;
+  private slotTimer: Subscription | null = null;
+  private closed = false;
   readonly problems: WireProblems;
   readonly stats = { readings: 0, statuses: 0, capabilities: 0, controls: 0, applied: 0, held: 0, heldDropped: 0, publishFailures: 0 };
 
@@ -102,7 +106,7 @@ export class OpenFmbGateway {
     private readonly o: OpenFmbGatewayOptions,
   ) {
     this.problems = new WireProblems(`openfmb gateway ${o.clientId}`, o.log);
-    this.served = devices.map((d) => ({ dev: d.device, module: d.module ?? moduleOf(d.device.spec.kind), mRID: d.device.id, stateKey: '', held: [], schedule: null }));
+    this.served = devices.map((d) => ({ dev: d.device, module: d.module ?? moduleOf(d.device.spec.kind), mRID: d.device.id, stateKey: '', announced: false, held: [], schedule: null }));
     for (const s of this.served) {
       const bad = topicLevelProblem(s.mRID);
       if (bad) throw new Error(`device id ${JSON.stringify(s.mRID)} ${bad}`);
@@ -114,7 +118,7 @@ export class OpenFmbGateway {
     this.conn.onMessage((topic, payload) => this.onMessage(topic, payload));
   }
 
-  /** Connect, subscribe to each device's controls, announce every device, start publishing. */
+  /** Connect, subscribe to each device's controls, start publishing (each device announces itself in its first slot). */
   static async start(devices: readonly OpenFmbServedDevice[], o: OpenFmbGatewayOptions): Promise<OpenFmbGateway> {
     const g = new OpenFmbGateway(devices, o);
     try {
@@ -125,17 +129,13 @@ export class OpenFmbGateway {
       await g.conn.close();
       throw e;
     }
-    g.announce();
     // After a reconnect the broker may have lost everything retained: announce again.
-    let first = true;
     g.subs.add(
       g.conn.state$.subscribe((s) => {
-        if (s !== 'online') return;
-        if (!first) g.announce();
-        first = false;
+        if (s === 'online') for (const d of g.served) d.announced = false;
       }),
     );
-    g.subs.add(interval(g.readingPeriod / SLOTS, o.clock).subscribe(() => g.publishSlot()));
+    g.nextSlot(o.clock.now());
     return g;
   }
 
@@ -157,7 +157,9 @@ export class OpenFmbGateway {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.subs.unsubscribe();
+    this.slotTimer?.unsubscribe();
     for (const s of this.served) s.schedule?.unsubscribe();
     await this.conn.close();
   }
@@ -165,16 +167,20 @@ export class OpenFmbGateway {
   // ---------------------------------------------------------------------------------------------
   // Publishing
 
-  private announce(): void {
-    for (const s of this.served) {
-      if (s.dev.faults.commsLoss) continue;
-      this.publish(s, 'Capability', capabilityProfile(s.module, this.envelope(s), capabilityFacts(s.dev.spec)), 1, true);
-      this.stats.capabilities++;
-      this.publishStatus(s);
-    }
+  /**
+   * Slot k runs at start + k slot lengths on the clock, not one slot length after the last one
+   * ran, so publishing keeps its rate however long a slot takes (a late slot runs at once).
+   */
+  private nextSlot(start: number): void {
+    if (this.closed) return;
+    const due = start + ((this.tick + 1) * this.readingPeriod) / SLOTS;
+    this.slotTimer = this.o.clock.schedule(() => {
+      this.publishSlot();
+      this.nextSlot(start);
+    }, Math.max(0, due - this.o.clock.now()));
   }
 
-  /** One slot of the period: readings of every SLOTS-th device, their status when due, held controls. */
+  /** One slot of the period: readings of every SLOTS-th device, their status when due (and capability when new), held controls. */
   private publishSlot(): void {
     const slot = this.tick % SLOTS;
     const statusDue = Math.floor(this.tick / SLOTS) % this.statusEvery === 0;
@@ -184,16 +190,21 @@ export class OpenFmbGateway {
       const s = this.served[i]!;
       if (s.dev.faults.commsLoss) continue;
       if (s.held.length > 0) for (const act of s.held.splice(0)) act();
+      const fresh = !s.announced;
+      if (fresh) {
+        s.announced = true;
+        this.publish(s, 'Capability', capabilityProfile(s.module, this.envelope(s), capabilityFacts(s.dev.spec)), 1, true);
+        this.stats.capabilities++;
+      }
       const m = s.dev.measurements();
       this.publish(s, 'Reading', readingProfile(s.module, this.envelope(s), readingValues(m)), 0, false);
       this.stats.readings++;
       const key = `${m.operatingState}|${m.connected}`;
-      if (statusDue || key !== s.stateKey) this.publishStatus(s);
+      if (fresh || statusDue || key !== s.stateKey) this.publishStatus(s, m);
     }
   }
 
-  private publishStatus(s: Served): void {
-    const m = s.dev.measurements();
+  private publishStatus(s: Served, m = s.dev.measurements()): void {
     s.stateKey = `${m.operatingState}|${m.connected}`;
     this.publish(s, 'Status', statusProfile(s.module, this.envelope(s), statusFacts(s.dev, m)), 0, false);
     this.stats.statuses++;

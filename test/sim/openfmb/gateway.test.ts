@@ -59,14 +59,15 @@ async function setup(opts: { statusPeriodMs?: number } = {}) {
 }
 
 describe('OpenFMB gateway (simulated devices on an MQTT broker)', () => {
-  it('announces each device (capability, status), then publishes readings every period and status every fifth', async () => {
+  it('announces each device (capability, status) in its first slot, then publishes readings every period and status every fifth', async () => {
     const { clock, pv, bat, gw, observer } = await setup();
+    await clock.advanceBy(1000);
     await observer.until((s) => s.filter((x) => x.profile.kind === 'Capability').length === 2 && s.filter((x) => x.profile.kind === 'Status').length === 2, 'announcements');
     const cap = capabilityView(observer.of('SolarCapabilityProfile', 'pv-1')[0]!);
     expect(cap).toMatchObject({ maxW: 10_000, maxVA: 11_000, maxVarInject: 4400, nominalV: 240, normalCategory: 'B', abnormalCategory: 'II', serial: 'pv-1' });
     expect(capabilityView(observer.of('ESSCapabilityProfile', 'bat-1')[0]!)).toMatchObject({ maxChargeW: 5000, maxDischargeW: 5000, energyCapacityWh: 13_500 });
 
-    await clock.advanceBy(5000);
+    await clock.advanceBy(4000);
     await observer.until((s) => s.filter((x) => x.profile.kind === 'Reading').length === 10, '10 readings');
     const reading = readingView(observer.of('SolarReadingProfile', 'pv-1').at(-1)!);
     const m = pv.measurements();
@@ -78,18 +79,22 @@ describe('OpenFMB gateway (simulated devices on an MQTT broker)', () => {
     expect(st).toMatchObject({ connected: true, standby: false });
     expect(st.soc).toBeCloseTo(bat.measurements().soc!, 6);
     expect(statusView(observer.of('SolarStatusProfile', 'pv-1').at(-1)!).operatingState).toBe(OperatingStateKind.OperatingStateKind_connected_and_generating);
-    // 5 s: one periodic status each on top of the announcement.
-    await clock.advanceBy(10);
-    expect(observer.of('SolarStatusProfile', 'pv-1').length).toBe(2);
-    expect(gw.stats).toMatchObject({ readings: 10, capabilities: 2 });
+    expect(observer.of('SolarStatusProfile', 'pv-1').length).toBe(1);
+    // Five periods after the first: the periodic status.
+    await clock.advanceBy(100);
+    await observer.until((s) => s.filter((x) => x.profile.name === 'SolarStatusProfile').length === 2, 'periodic status');
+    expect(gw.stats).toMatchObject({ readings: 11, capabilities: 2 });
   });
 
   it('applies a discrete control at once and reports it in the next status', async () => {
-    const { pv, bat, observer, send, gw } = await setup();
+    const { clock, pv, bat, observer, send, gw } = await setup();
+    await clock.advanceBy(1000);
     await observer.until((s) => s.length >= 4, 'announcements');
+    const statuses = observer.of('SolarStatusProfile').length;
     const point: DerPoint = { limitWOperation: { maxLimParameter: { modEna: true }, wMaxSptVal: 2500 } };
     await send('SolarDiscreteControlProfile', 'pv-1', discreteControlProfile('solar', { mRID: 'pv-1', messageId: 'c1', timeMs: T0 }, point));
-    await observer.until((s) => s.filter((x) => x.profile.name === 'SolarStatusProfile').length === 2, 'status after the control');
+    // The virtual clock stands still: the status comes from the control, not from the period.
+    await observer.until((s) => s.filter((x) => x.profile.name === 'SolarStatusProfile').length === statuses + 1, 'status after the control');
     expect(pv.settings().activePowerLimitPct).toBe(25);
     expect(statusView(observer.of('SolarStatusProfile').at(-1)!).point?.limitWOperation).toEqual({ maxLimParameter: { modEna: true }, wMaxSptVal: 2500 });
     await send('ESSDiscreteControlProfile', 'bat-1', discreteControlProfile('ess', { mRID: 'bat-1', messageId: 'c2', timeMs: T0 }, { wOperation: { modEna: true, wParameter: { wSpt: -3000 } } }));
@@ -99,6 +104,7 @@ describe('OpenFMB gateway (simulated devices on an MQTT broker)', () => {
 
   it('runs a scheduled control on the simulation clock, ValDCSG points and ValACSG quantities alike', async () => {
     const { clock, bat, observer, send } = await setup();
+    await clock.advanceBy(1000);
     await observer.until((s) => s.length >= 4, 'announcements');
     const at = (s: number): number => clock.now() + s * 1000;
     const msg = scheduleControlProfile('ess', { mRID: 'bat-1', messageId: 'sch', timeMs: clock.now() }, [
@@ -128,6 +134,7 @@ describe('OpenFMB gateway (simulated devices on an MQTT broker)', () => {
 
   it('goes silent in a communication loss, keeps the controls sent meanwhile, and acts on them when back', async () => {
     const { clock, pv, observer, send, gw } = await setup();
+    await clock.advanceBy(1000);
     await observer.until((s) => s.length >= 4, 'announcements');
     pv.setFault('commsLoss', true);
     const before = observer.of('SolarReadingProfile', 'pv-1').length;
@@ -145,6 +152,7 @@ describe('OpenFMB gateway (simulated devices on an MQTT broker)', () => {
 
   it('counts garbage, truncated protobuf, wrong topics, unknown mRIDs, mismatches, rejections and tag-outs, and keeps serving', async () => {
     const { clock, pv, observer, send, derms, gw, logs } = await setup();
+    await clock.advanceBy(1000);
     await observer.until((s) => s.length >= 4, 'announcements');
     const good = encodeProfile('SolarDiscreteControlProfile', discreteControlProfile('solar', { mRID: 'pv-1', messageId: 'g', timeMs: T0 }, { wOperation: { modEna: true, wParameter: { wSpt: 500 } } }));
     const pub = (topic: string, bytes: Uint8Array): Promise<void> => derms.publish(topic, bytes, { qos: 1 });
