@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { isDermsError, type DermsErrorCode } from '../core/errors.js';
 import { DEMO_FLEET, runDemo } from './demo.js';
+import { dmsCommand } from './dms-commands.js';
 import { simRun } from './sim-run.js';
 import { simServe } from './sim-serve.js';
 import { resolveStartSettings, start } from './start.js';
@@ -112,6 +113,8 @@ sim
   .action(async (o: { fleet: string; endpoints?: string; host: string; basePort: number; mqtt: string; mqttPort: number; speed?: number }) => {
     await simServe({ ...o, out: (l) => console.log(l) });
   });
+
+program.addCommand(dmsCommand({ out: (l) => console.log(l), err: (l) => console.error(l) }));
 
 /** Exit codes by error code, so scripts can tell bad input from an unreachable device. */
 const EXIT: Partial<Record<DermsErrorCode, number>> = { INVALID_INPUT: 2, NOT_FOUND: 3, ALREADY_EXISTS: 3, UNAVAILABLE: 4, TIMEOUT: 4, UNSUPPORTED: 5 };
