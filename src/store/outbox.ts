@@ -96,18 +96,22 @@ export class OutboxRepo implements Outbox {
     if (o.topics && o.topics.length === 0) return [];
     const now = this.c.now();
     const topics = o.topics ? ` AND o.topic IN ${inList(o.topics.length)}` : '';
-    // The outer conditions repeat the inner ones: under PostgreSQL's READ COMMITTED a claimer that
-    // waited on a row lock re-checks them against the row another claimer just leased, and skips it.
+    // On PostgreSQL concurrent claimers skip rows another claimer has locked (SKIP LOCKED), so each
+    // gets its own; the selection is a CTE so it runs once (an IN subquery with LIMIT may be re-run
+    // per row). The update repeats the conditions as a guard against a row leased in between.
+    // SQLite has one writer at a time.
+    const lock = this.c.sql.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
     const rows = await this.c.sql.all<Row>(
-      `UPDATE outbox SET claimed_by = ?, claim_until = ?, attempts = attempts + 1
-       WHERE id IN (
-         SELECT o.id FROM outbox o
+      `WITH picked AS (
+         SELECT o.id AS picked_id FROM outbox o
          WHERE o.state = 'pending' AND o.available_at <= ? AND (o.claim_until IS NULL OR o.claim_until <= ?)${topics}
            AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.msg_key = o.msg_key AND p.state = 'pending' AND p.id < o.id)
-         ORDER BY o.id LIMIT ?)
-       AND state = 'pending' AND (claim_until IS NULL OR claim_until <= ?)
+         ORDER BY o.id LIMIT ?${lock})
+       UPDATE outbox SET claimed_by = ?, claim_until = ?, attempts = attempts + 1
+       FROM picked
+       WHERE outbox.id = picked.picked_id AND outbox.state = 'pending' AND (outbox.claim_until IS NULL OR outbox.claim_until <= ?)
        RETURNING ${COLUMNS}`,
-      [o.worker, now + (o.leaseMs ?? 30_000), now, now, ...(o.topics ?? []), o.limit ?? 20, now],
+      [now, now, ...(o.topics ?? []), o.limit ?? 20, o.worker, now + (o.leaseMs ?? 30_000), now],
     );
     return rows.map(message).sort((a, b) => a.id - b.id);
   }
