@@ -3,7 +3,7 @@ import { DermsError, NotFoundError } from './errors.js';
 import { parseDer, type Der } from './model/der.js';
 import { z } from 'zod';
 import { mrid } from './model/der.js';
-import { derFunctionsSchema, groupSchema, parseGroup, type DerFunctions, type DerGroup } from './model/group.js';
+import { derFunctionNames, groupSchema, parseGroup, type DerFunctions, type DerGroup } from './model/group.js';
 import { parseWith } from './model/validate.js';
 
 export type RegistryChange =
@@ -18,7 +18,8 @@ const groupChangeSchema = z
   .object({
     names: z.array(z.string().min(1).max(256)).optional(),
     description: z.string().max(4096).optional(),
-    functions: derFunctionsSchema.partial().optional(),
+    // Only the flags given change: no defaults here (the group schema's would reset the others to false).
+    functions: z.object(Object.fromEntries(derFunctionNames.map((n) => [n, z.boolean().optional()]))).strict().optional(),
     addMembers: z.array(mrid).optional(),
     removeMembers: z.array(mrid).optional(),
     /** Replace the whole member list (CIM change messages carry the full list). */
