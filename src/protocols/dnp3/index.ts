@@ -27,7 +27,8 @@ export { KIND_INFO, kindOfGroup, POINT_KINDS, type Measurement, type PointKind }
 export { Dnp3Error, isDnp3Error, type Dnp3ErrorReason } from './errors.js';
 export { BaseChannel, createChannelPair, tapChannel, type ByteChannel, type ChannelPairOptions, type TapDirection } from './channel/byte-channel.js';
 export { TcpClientChannel, type TcpClientOptions, type TcpClientStats } from './channel/tcp-client.js';
-export { Dnp3TcpServer, type TcpServerOptions, type TcpServerStats } from './channel/tcp-server.js';
+export { Dnp3TcpServer, type ChannelDecorator, type TcpServerOptions, type TcpServerStats } from './channel/tcp-server.js';
+export { DNP3_DEFAULT_PORT, formatDnp3Url, parseDnp3Url, type Dnp3Target } from './url.js';
 export { Session, type SessionOptions, type SessionStats } from './session.js';
 export type { DatabaseConfig, EventMode, PointConfig, PointsConfig, PointState, UpdateOptions } from './outstation/database.js';
 export type { EventClass } from './outstation/event-buffer.js';

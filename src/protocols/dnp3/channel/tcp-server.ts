@@ -3,7 +3,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { Dnp3Error } from '../errors.js';
 import { FrameDecoder } from '../link/frame.js';
 import type { Dnp3Outstation } from '../outstation/outstation.js';
-import { BaseChannel } from './byte-channel.js';
+import { BaseChannel, type ByteChannel } from './byte-channel.js';
 
 export interface TcpServerOptions {
   /** Default '127.0.0.1'; '0.0.0.0' serves every interface. */
@@ -11,6 +11,12 @@ export interface TcpServerOptions {
   /** Default 20000; 0 asks the OS for a free port. */
   readonly port?: number;
 }
+
+/**
+ * Puts something between a connection and the outstation it serves (a simulated device's faults:
+ * silence, delay). Called once per connection the outstation is bound to.
+ */
+export type ChannelDecorator = (channel: ByteChannel) => ByteChannel;
 
 export interface TcpServerStats {
   connections: number;
@@ -50,6 +56,7 @@ class ConnectionChannel extends BaseChannel {
  */
 export class Dnp3TcpServer {
   private readonly byAddress = new Map<number, Dnp3Outstation>();
+  private readonly decorators = new Map<Dnp3Outstation, ChannelDecorator>();
   private readonly sockets = new Set<Socket>();
   private readonly totals: TcpServerStats = { connections: 0, openConnections: 0, unknownDestination: 0, badHeaderCrc: 0, badDataCrc: 0, discardedOctets: 0 };
   private readonly live = new Set<FrameDecoder>();
@@ -70,16 +77,18 @@ export class Dnp3TcpServer {
     return s;
   }
 
-  /** Serve an outstation on this port, under its link address. */
-  add(outstation: Dnp3Outstation): void {
+  /** Serve an outstation on this port, under its link address (through `decorate`, when given). */
+  add(outstation: Dnp3Outstation, decorate?: ChannelDecorator): void {
     const other = this.byAddress.get(outstation.localAddress);
     if (other && other !== outstation) throw new Dnp3Error('CONFIG', `link address ${outstation.localAddress} is already served on port ${this.port}`);
     this.byAddress.set(outstation.localAddress, outstation);
+    if (decorate) this.decorators.set(outstation, decorate);
   }
 
   remove(outstation: Dnp3Outstation): void {
     if (this.byAddress.get(outstation.localAddress) !== outstation) return;
     this.byAddress.delete(outstation.localAddress);
+    this.decorators.delete(outstation);
     outstation.detach();
   }
 
@@ -110,12 +119,16 @@ export class Dnp3TcpServer {
     this.totals.openConnections++;
     const decoder = new FrameDecoder();
     this.live.add(decoder);
-    const channels = new Map<number, ConnectionChannel>();
+    // Per outstation address: the connection's channel, and what the outstation is attached to.
+    const channels = new Map<number, { raw: ConnectionChannel; seen: ByteChannel }>();
     const bind = (o: Dnp3Outstation): ConnectionChannel => {
       let ch = channels.get(o.localAddress);
-      if (!ch) channels.set(o.localAddress, (ch = new ConnectionChannel(sock)));
-      if (o.channel !== ch) o.attach(ch);
-      return ch;
+      if (!ch) {
+        const raw = new ConnectionChannel(sock);
+        channels.set(o.localAddress, (ch = { raw, seen: this.decorators.get(o)?.(raw) ?? raw }));
+      }
+      if (o.channel !== ch.seen) o.attach(ch.seen);
+      return ch.raw;
     };
     if (this.byAddress.size === 1) bind([...this.byAddress.values()][0]!);
     sock.on('data', (b: Buffer) => {
@@ -138,7 +151,7 @@ export class Dnp3TcpServer {
       this.totals.badHeaderCrc += decoder.stats.badHeaderCrc;
       this.totals.badDataCrc += decoder.stats.badDataCrc;
       this.totals.discardedOctets += decoder.stats.discardedOctets;
-      for (const ch of channels.values()) ch.close();
+      for (const ch of channels.values()) ch.raw.close();
     });
   }
 }
