@@ -88,7 +88,7 @@ export async function startDmsListener(o: DmsListenerOptions): Promise<DmsListen
       }
     }
     const h = m.header;
-    o.onMessage({
+    const received: ReceivedMessage = {
       receivedAt: Date.now(),
       path: req.url,
       kind: m.doc.rootName || (m.reply ? 'ResponseMessage' : 'EventMessage'),
@@ -102,7 +102,14 @@ export async function startDmsListener(o: DmsListenerOptions): Promise<DmsListen
       result,
       payload: m.payload,
       body,
-    });
+    };
+    try {
+      o.onMessage(received);
+    } catch (e) {
+      // Our side failed, not the sender: 500, so the DERMS keeps the message and retries.
+      const f = fault(/json/i.test(ct ?? ''), { code: ReplyCode.attemptedFailed, level: 'FATAL', reason: `the DMS could not process the message: ${e instanceof Error ? e.message : String(e)}` });
+      return reply.code(500).header('content-type', f.contentType).send(f.body);
+    }
     const ack: OutMessage = {
       root: responseRootFor(m.doc, ns),
       header: { verb: 'reply', noun: h.noun, timestamp: Date.now(), messageId: randomUUID(), correlationId: h.correlationId ?? h.messageId, source: 'derms-dms' },

@@ -37,6 +37,9 @@ export const dateTime = text.pipe(
 );
 export const enumText = <const T extends readonly [string, ...string[]]>(values: T) => text.pipe(z.enum(values));
 
+/** An element with children, where an empty element (`<DERFunction/>`, JSON "") means none. */
+export const node = <T extends z.ZodType>(s: T) => z.preprocess((v) => (v === '' ? {} : v), s);
+
 /** An element that must appear at most once. */
 export function one<T extends z.ZodType>(s: T) {
   return z.preprocess((v, ctx) => {
@@ -60,9 +63,9 @@ export const refSchema = z.object({ mRID: optOne(nonEmpty), Names: many(nameSche
 export type Ref = z.output<typeof refSchema>;
 
 const flags = Object.fromEntries(derFunctionNames.map((n) => [n, optOne(bool)])) as Record<DerFunctionName, ReturnType<typeof optOne<typeof bool>>>;
-export const derFunctionSchema = z.object(flags).loose();
+export const derFunctionSchema = node(z.object(flags).loose());
 
-export const versionSchema = z.object({ date: optOne(dateTime), major: optOne(int), minor: optOne(int), revision: optOne(int) }).loose();
+export const versionSchema = node(z.object({ date: optOne(dateTime), major: optOne(int), minor: optOne(int), revision: optOne(int) }).loose());
 
 /** Extension: a volt-var or volt-watt curve, x in % of nominal voltage, y1 in % of rating. */
 export const curveSchema = z.object({ CurveData: many(z.object({ xvalue: one(num), y1value: one(num) }).loose(), 1) }).loose();
@@ -81,7 +84,7 @@ export type GroupInput = z.output<typeof groupSchema>;
 export const derGroupsCreateSchema = z.object({ EndDeviceGroup: many(refSchema.extend({ ...groupFields, DERFunction: one(derFunctionSchema) }), 1) }).loose();
 export const derGroupsSchema = z.object({ EndDeviceGroup: many(groupSchema, 1) }).loose();
 
-export const groupQueriesSchema = z.object({ EndDeviceGroup: many(refSchema) }).loose();
+export const groupQueriesSchema = node(z.object({ EndDeviceGroup: many(refSchema) }).loose());
 
 const derParameter = enumText(derParameterKinds);
 export const forecastQueriesSchema = z

@@ -145,7 +145,9 @@ export function dmsCommand(io: DmsIo): Command {
     .option('--soap', 'send XML in a SOAP 1.1 envelope')
     .option('--timeout <ms>', 'request timeout', positiveInt, 30_000)
     .option('--reply-to <url>', 'ask for an asynchronous reply to this URL (AsyncReplyFlag + ReplyAddress)')
-    .option('--show-request', 'also print the request sent (on stderr)', false);
+    .option('--show-request', 'also print the request sent (on stderr)', false)
+    // `dms --json status` sends JSON; `dms listen --json` prints JSON: options belong to the command they follow.
+    .enablePositionalOptions();
   const g = (): GlobalOpts => dms.opts<GlobalOpts>();
 
   dms

@@ -238,6 +238,8 @@ describe('section 4 examples against the server', () => {
 
     const curve = await t.post(fixture('volt-var-curve.xml'));
     expect(curve.reply.result).toBe('OK');
+    // A change naming one DERFunction flag leaves the others as they were.
+    expect(t.registry.group(GROUP)!.functions).toMatchObject({ rampRateControl: true, voltageRegulation: true, realPowerDispatch: true, voltWattCurveFunction: false });
     const assigned = t.tracker.live(GROUP, 'reactive')[0]!.dispatch.control;
     expect(assigned).toEqual({ kind: 'voltVar', curve: [{ v: 93, var: 40 }, { v: 98.5, var: 0 }, { v: 101.5, var: 0 }, { v: 107, var: -40 }] });
     // The voltage schedule no longer drives the curve it was superseded by.

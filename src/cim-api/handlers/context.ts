@@ -112,7 +112,7 @@ export function payloadDoc(ctx: HandlerContext, name: string): unknown {
   if (!p) throw fault(ReplyCode.missingPayload, `${ctx.message.header.verb} ${ctx.message.header.noun} needs a Payload`);
   const doc = p[name];
   if (doc === undefined) throw fault(ReplyCode.missingPayload, `the Payload holds no ${name}`, { details: `found: ${Object.keys(p).join(', ') || 'nothing'}` });
-  return doc;
+  return doc === '' ? {} : doc;
 }
 
 /** The query document `name` inside Request; 1.6 when there is none. */
@@ -121,7 +121,7 @@ export function requestDoc(ctx: HandlerContext, name: string): unknown {
   if (!r) throw fault(ReplyCode.missingRequest, `get ${ctx.message.header.noun} needs a Request holding ${name}`);
   const doc = r[name];
   if (doc === undefined) throw fault(ReplyCode.missingRequest, `the Request holds no ${name}`);
-  return doc;
+  return doc === '' ? {} : doc;
 }
 
 export function tooMany(ctx: HandlerContext, n: number, what: string): void {
