@@ -4,7 +4,7 @@
  * on the same port (with persistence, so it keeps sessions and queued QoS 1 messages); a device
  * away while a control is sent gets it when it is back.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
@@ -14,6 +14,10 @@ import { asyncScheduler, filter, firstValueFrom } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OpenFmbAdapter } from '../../src/adapters/openfmb/adapter.js';
 import { OpenFmbBus } from '../../src/adapters/openfmb/bus.js';
+import { scanOpenFmb } from '../../src/cli/openfmb-commands.js';
+import { isDermsError } from '../../src/core/errors.js';
+import { MqttConnection } from '../../src/protocols/mqtt/connection.js';
+import { parseBrokerUrl } from '../../src/protocols/mqtt/url.js';
 import type { BrokerTarget } from '../../src/protocols/mqtt/url.js';
 import { SimInverter } from '../../src/sim/inverter.js';
 import { OpenFmbGateway } from '../../src/sim/openfmb/gateway.js';
@@ -24,6 +28,7 @@ import { peer } from './peers.js';
 const MOSQUITTO = '/usr/sbin/mosquitto';
 // `mosquitto -h` prints its usage and exits 3 (2.0.x) or 0: either means it is there and runs.
 const mosquitto = peer('mosquitto', ['sh', '-c', `${MOSQUITTO} -h >/dev/null 2>&1; s=$?; [ $s -eq 0 ] || [ $s -eq 3 ]`]);
+const openssl = peer('openssl', ['openssl', 'version']);
 const PERIOD = 100;
 
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -40,14 +45,15 @@ class Mosquitto {
     readonly port: number,
   ) {}
 
-  static async create(): Promise<Mosquitto> {
+  /** `extra` lines go into the config after the listener (TLS files, password file). */
+  static async create(extra: (dir: string) => string[] = () => ['allow_anonymous true']): Promise<Mosquitto> {
     const dir = await mkdtemp(join(tmpdir(), 'derms-mosquitto-'));
-    // Started as root, mosquitto drops to its own user, which must be able to write the persistence file.
+    // Started as root, mosquitto drops to its own user, which must be able to read and write here.
     await chmod(dir, 0o777);
     const m = new Mosquitto(dir, await freePort());
     await writeFile(
       join(dir, 'mosquitto.conf'),
-      [`listener ${m.port} 127.0.0.1`, 'allow_anonymous true', 'persistence true', `persistence_location ${dir}/`, 'persistent_client_expiration 1h', 'max_queued_messages 10000', ''].join('\n'),
+      [`listener ${m.port} 127.0.0.1`, ...extra(dir), 'persistence true', `persistence_location ${dir}/`, 'persistent_client_expiration 1h', 'max_queued_messages 10000', ''].join('\n'),
     );
     return m;
   }
@@ -91,6 +97,11 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** `p`, or a clear failure after `ms` instead of a test that hangs. */
+function within<T>(p: Promise<T>, what: string, ms = 10_000): Promise<T> {
+  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms))]);
+}
+
 function warm(d: SimInverter): SimInverter {
   for (let i = 1; i <= 30; i++) d.step(Date.now() - (31 - i) * 1000, 1, noonSky, 240, 60);
   return d;
@@ -121,9 +132,9 @@ describe.skipIf(!mosquitto.available)('OpenFMB through mosquitto', () => {
     cleanup.push(() => a.close(), () => b.close());
 
     // 1. Readings, status and the retained capability arrive; a control is applied and confirmed.
-    const first = await firstValueFrom(a.telemetry$);
+    const first = await within(firstValueFrom(a.telemetry$), 'a first PV sample');
     expect(first.w).toBeCloseTo(pv.measurements().w, 6);
-    expect((await firstValueFrom(b.telemetry$)).soc).toBeCloseTo(bat.measurements().soc!, 3);
+    expect((await within(firstValueFrom(b.telemetry$), 'a first battery sample')).soc).toBeCloseTo(bat.measurements().soc!, 3);
     expect(a.capability).toMatchObject({ maxW: 10_000, serial: 'pv-1' });
     expect(await a.apply({ derId: a.derId, kind: 'activePowerLimit', w: 6000, pct: 60 })).toEqual({ status: 'applied' });
     expect(pv.settings().activePowerLimitPct).toBeCloseTo(60, 6);
@@ -132,10 +143,10 @@ describe.skipIf(!mosquitto.available)('OpenFMB through mosquitto', () => {
     //    both sides reconnect (mosquitto kept their sessions), readings resume, controls flow.
     const down = Promise.all([a, b].map((x) => firstValueFrom(x.link$.pipe(filter((l) => l === 'offline')))));
     await broker.stop();
-    await down;
+    await within(down, 'both links offline');
     expect(await a.apply({ derId: a.derId, kind: 'activePowerLimit', w: 5000, pct: 50 })).toMatchObject({ status: 'rejected' });
     await broker.start();
-    await Promise.all([a, b].map((x) => firstValueFrom(x.link$.pipe(filter((l) => l === 'online')))));
+    await within(Promise.all([a, b].map((x) => firstValueFrom(x.link$.pipe(filter((l) => l === 'online'))))), 'both links online after the restart');
     // mosquitto restored both sessions from its persistence file (CONNACK session-present 1).
     expect(broker.log).toMatch(/Sending CONNACK to derms-sim-gw \(1, 0\)/);
     expect(broker.log).toMatch(/Sending CONNACK to derms-bus \(1, 0\)/);
@@ -148,7 +159,7 @@ describe.skipIf(!mosquitto.available)('OpenFMB through mosquitto', () => {
     //    mosquitto holds it (QoS 1, persistent session) and the device acts on it when it is back,
     //    even though the broker restarts in between.
     await gw.close();
-    await firstValueFrom(a.link$.pipe(filter((l) => l === 'offline')));
+    await within(firstValueFrom(a.link$.pipe(filter((l) => l === 'offline'))), 'the PV link offline without its gateway');
     expect(await a.apply({ derId: a.derId, kind: 'activePowerLimit', w: 2500, pct: 25 })).toEqual({ status: 'timedOut' });
     expect(pv.settings().activePowerLimitPct).toBeCloseTo(60, 6);
     await broker.stop();
@@ -156,8 +167,39 @@ describe.skipIf(!mosquitto.available)('OpenFMB through mosquitto', () => {
     gw = await startGateway([pv, bat], broker.target);
     await eventually(() => Math.abs((pv.settings().activePowerLimitPct ?? 0) - 25) < 1e-6, 'the queued control delivered');
     expect(broker.log).toMatch(/Sending CONNACK to derms-sim-gw \(1, 0\)/);
-    await firstValueFrom(a.link$.pipe(filter((l) => l === 'online')));
+    await within(firstValueFrom(a.link$.pipe(filter((l) => l === 'online'))), 'the PV link online with its gateway back');
     await eventually(() => a.status?.point?.limitWOperation?.wMaxSptVal === 2500, 'the status showing it');
     expect(gw.stats.applied).toBe(1);
   }, 60_000);
+
+  it.skipIf(!openssl.available)('over TLS with a username and password (mqtts:// and openfmbs:// URLs)', async () => {
+    const broker = await Mosquitto.create((dir) => {
+      // A throw-away CA and a server certificate for 127.0.0.1; a password file for user derms.
+      const sh = (args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+      sh(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=derms-test-ca']);
+      sh(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
+      execFileSync('sh', ['-c', 'printf "subjectAltName=IP:127.0.0.1\\n" > san.ext'], { cwd: dir });
+      sh(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '1', '-extfile', 'san.ext']);
+      execFileSync('mosquitto_passwd', ['-b', '-c', join(dir, 'passwd'), 'derms', 's3cret'], { stdio: 'pipe' });
+      execFileSync('chmod', ['a+r', 'ca.crt', 'server.crt', 'server.key', 'passwd'], { cwd: dir });
+      return [`cafile ${dir}/ca.crt`, `certfile ${dir}/server.crt`, `keyfile ${dir}/server.key`, 'allow_anonymous false', `password_file ${dir}/passwd`];
+    });
+    cleanup.push(() => broker.remove());
+    await broker.start();
+    const ca = join(broker.dir, 'ca.crt');
+    const target = parseBrokerUrl(`mqtts://derms:s3cret@127.0.0.1:${broker.port}?ca=${ca}`);
+    const pv = warm(new SimInverter(pvSpec('pv-1'), 1));
+    const gw = await startGateway([pv], target);
+    cleanup.push(() => gw.close());
+    const lines: string[] = [];
+    await scanOpenFmb(`openfmbs://derms:s3cret@127.0.0.1:${broker.port}/pv-1?module=solar&ca=${ca}`, { timeoutMs: 5000, json: true, out: (l) => lines.push(l) });
+    expect(JSON.parse(lines[0]!)).toMatchObject({ mRID: 'pv-1', module: 'solar', broker: `mqtts://127.0.0.1:${broker.port}` });
+    // A wrong password, and a server certificate nobody vouches for, are refused.
+    for (const url of [`mqtts://derms:wrong@127.0.0.1:${broker.port}?ca=${ca}`, `mqtts://derms:s3cret@127.0.0.1:${broker.port}`]) {
+      const c = new MqttConnection({ broker: parseBrokerUrl(url), clientId: 'intruder', reconnectMs: 0 });
+      const e = await c.whenOnline(3000).catch((x: unknown) => x);
+      await c.close();
+      expect(isDermsError(e) && e.code === 'UNAVAILABLE', `${url}: ${String(e)}`).toBe(true);
+    }
+  }, 30_000);
 });

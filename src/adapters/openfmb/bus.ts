@@ -1,4 +1,5 @@
 import { interval, Subscription, type Observable } from 'rxjs';
+import { DermsError } from '../../core/errors.js';
 import type { Clock, LinkState } from '../../core/ports.js';
 import { MqttConnection } from '../../protocols/mqtt/connection.js';
 import type { BrokerTarget } from '../../protocols/mqtt/url.js';
@@ -84,8 +85,17 @@ export class OpenFmbBus {
 
   /** Resolves once connected and subscribed; rejects (UNAVAILABLE) after `timeoutMs`. */
   async whenReady(timeoutMs: number): Promise<void> {
+    const started = Date.now();
     await this.conn.whenOnline(timeoutMs);
-    await this.ready;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new DermsError('UNAVAILABLE', `MQTT broker ${this.url} did not acknowledge the subscriptions within ${timeoutMs} ms`)), Math.max(0, timeoutMs - (Date.now() - started)));
+    });
+    try {
+      await Promise.race([this.ready, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Route the profiles of equipment `mRID` to `device`; returns the detach function. */
