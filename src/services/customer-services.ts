@@ -851,7 +851,8 @@ export class CustomerServices {
           requestedWh: requested,
           deliveredWh: sum('deliveredWh'),
           settledWh: sum('settledWh'),
-          amount: Math.round(sum('amount') * 100) / 100,
+          // The group's tariff prices the aggregate; without one each member is paid at its own tariff.
+          amount: groupTariff ? amountFor(sum('settledWh'), groupTariff.spec.settlement.ratePerKWh) : Math.round(sum('amount') * 100) / 100,
           members,
         });
       }

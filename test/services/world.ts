@@ -57,10 +57,19 @@ export function batteryInput(maxW = 5000, endpoint: DerInput['endpoint'] = { pro
  * The customer-services API over a fresh store with a DSO (one user per DSO role), two providers
  * (one user each), feeders and tariffs, mounted on Fastify with a core registry written through.
  */
-export async function world(open: (o: StoreOptions) => Promise<DermsStore>, o: { probe: Probe; withRegistry?: boolean; dermsInstance?: string }) {
-  const clock = new ManualClock();
+export async function world(
+  open: (o: StoreOptions) => Promise<DermsStore>,
+  o: {
+    probe: Probe;
+    /** The core's registry written through (a fresh one by default); null for a process without a core. */
+    registry?: ((store: DermsStore) => DurableRegistry) | null;
+    dermsInstance?: string;
+    clock?: { now(): number };
+  },
+) {
+  const clock = o.clock ?? new ManualClock();
   const store = await open({ clock });
-  const registry = o.withRegistry === false ? undefined : new DurableRegistry(new Registry(), store);
+  const registry = o.registry === null ? undefined : o.registry ? o.registry(store) : new DurableRegistry(new Registry(), store);
   const app: FastifyInstance = Fastify();
   const services: CustomerServices = await registerCustomerServices(app, {
     store,
