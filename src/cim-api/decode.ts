@@ -117,6 +117,8 @@ const parser = new XMLParser({
   removeNSPrefix: false,
   commentPropName: false,
   cdataPropName: false,
+  // No path strings built per tag: nothing here uses them.
+  jPath: false,
 });
 
 /** One node of the parser's ordered output: `{ tag: children, ':@': attributes }` or `{ '#text': text }`. */

@@ -10,32 +10,60 @@ import { curveStyleKinds, derParameterKinds, derUnitSymbols, flowDirectionKinds,
  * Reply Error with code 1.8 and an XPath-like location.
  */
 
-/** Text of a leaf; an element that also has attributes contributes its `#text`. */
-const leaf = z.preprocess(
-  (v) => (v !== null && typeof v === 'object' && !Array.isArray(v) && '#text' in v ? (v as { '#text': unknown })['#text'] : v),
-  z.union([z.string(), z.number().transform(String), z.boolean().transform(String)]),
-);
-export const text = leaf.transform((s) => s.trim());
-export const nonEmpty = text.pipe(z.string().min(1, 'must not be empty').max(1024, 'at most 1024 characters'));
-export const num = text.pipe(
-  z
-    .string()
-    .regex(/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/, 'must be a number')
-    .transform(Number)
-    .refine((x) => Number.isFinite(x), 'must be a finite number'),
-);
-export const int = num.refine((x) => Number.isInteger(x), 'must be an integer');
-export const posInt = int.refine((x) => x >= 1, 'must be at least 1');
-export const bool = text.pipe(z.enum(['true', 'false', '1', '0'], 'must be true or false').transform((v) => v === 'true' || v === '1'));
+/**
+ * Leaves are one zod step each (a transform that checks and converts), not a chain of unions and
+ * pipes: every request runs dozens of them, on the status-query hot path.
+ */
+type Ctx = z.core.$RefinementCtx;
+
+/** Text of a leaf (string from XML, scalar from JSON); an element that also has attributes contributes its `#text`. */
+function leafText(v: unknown, ctx: Ctx): string {
+  const x = v !== null && typeof v === 'object' && !Array.isArray(v) && '#text' in v ? (v as { '#text': unknown })['#text'] : v;
+  if (typeof x === 'string') return x.trim();
+  if (typeof x === 'number' || typeof x === 'boolean') return String(x);
+  ctx.addIssue({ code: 'custom', message: x === undefined ? 'mandatory element missing' : `expected text, got ${Array.isArray(x) ? 'a repeated element' : typeof x === 'object' ? 'an element with children' : typeof x}`, input: x });
+  return z.NEVER;
+}
+
+const leaf = <T>(check: (s: string, ctx: Ctx) => T) =>
+  z.unknown().transform((v, ctx) => {
+    const s = leafText(v, ctx);
+    return s === z.NEVER ? z.NEVER : check(s, ctx);
+  });
+const bad = (ctx: Ctx, message: string): never => {
+  ctx.addIssue({ code: 'custom', message });
+  return z.NEVER;
+};
+
+export const text = leaf((s) => s);
+export const nonEmpty = leaf((s, ctx) => (s.length === 0 ? bad(ctx, 'must not be empty') : s.length > 1024 ? bad(ctx, 'at most 1024 characters') : s));
+const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+const toNumber = (s: string, ctx: Ctx): number => {
+  const x = NUMBER.test(s) ? Number(s) : NaN;
+  return Number.isFinite(x) ? x : bad(ctx, 'must be a finite number');
+};
+export const num = leaf(toNumber);
+export const int = leaf((s, ctx) => {
+  const x = toNumber(s, ctx);
+  return x === z.NEVER || Number.isInteger(x) ? x : bad(ctx, 'must be an integer');
+});
+export const posInt = leaf((s, ctx) => {
+  const x = toNumber(s, ctx);
+  return x === z.NEVER ? x : !Number.isInteger(x) ? bad(ctx, 'must be an integer') : x < 1 ? bad(ctx, 'must be at least 1') : x;
+});
+export const bool = leaf((s, ctx) => (s === 'true' || s === '1' ? true : s === 'false' || s === '0' ? false : bad(ctx, 'must be true or false')));
+const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/;
 /** xs:dateTime; without an offset it is read as UTC. Epoch ms out. */
-export const dateTime = text.pipe(
-  z
-    .string()
-    .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/, 'must be an xs:dateTime such as 2024-05-01T10:00:00Z')
-    .transform((s) => Date.parse(/(Z|[+-]\d{2}:\d{2})$/.test(s) ? s : `${s}Z`))
-    .refine((t) => Number.isFinite(t), 'is not a valid date and time'),
-);
-export const enumText = <const T extends readonly [string, ...string[]]>(values: T) => text.pipe(z.enum(values));
+export const dateTime = leaf((s, ctx) => {
+  if (!DATETIME.test(s)) return bad(ctx, 'must be an xs:dateTime such as 2024-05-01T10:00:00Z');
+  const t = Date.parse(/(Z|[+-]\d{2}:\d{2})$/.test(s) ? s : `${s}Z`);
+  return Number.isFinite(t) ? t : bad(ctx, 'is not a valid date and time');
+});
+export const enumText = <const T extends readonly [string, ...string[]]>(values: T) => {
+  const set: ReadonlySet<string> = new Set(values);
+  const expected = values.map((v) => JSON.stringify(v)).join('|');
+  return leaf((s, ctx) => (set.has(s) ? (s as T[number]) : bad(ctx, `Invalid option: expected one of ${expected}`)));
+};
 
 /** An element with children, where an empty element (`<DERFunction/>`, JSON "") means none. */
 export const node = <T extends z.ZodType>(s: T) => z.preprocess((v) => (v === '' ? {} : v), s);

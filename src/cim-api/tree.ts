@@ -45,7 +45,8 @@ export function builder(ns: string): Builder {
 export function formatNumber(x: number): string {
   if (Number.isInteger(x)) return String(x);
   if (!Number.isFinite(x)) return 'NaN';
-  return String(Number(x.toPrecision(12)));
+  // Nine decimals (a microwatt in kW) and nothing after them; cheaper than toPrecision.
+  return String(Math.round(x * 1e9) / 1e9);
 }
 
 function scalarText(v: Scalar): string {

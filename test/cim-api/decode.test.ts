@@ -113,6 +113,6 @@ describe('round trip', () => {
   it('numbers are written without float noise', () => {
     expect(formatNumber(0.1 + 0.2)).toBe('0.3');
     expect(formatNumber(-12)).toBe('-12');
-    expect(formatNumber(18.822085251312345)).toBe('18.8220852513');
+    expect(formatNumber(18.822085251312345)).toBe('18.822085251');
   });
 });
