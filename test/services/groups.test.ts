@@ -1,26 +1,24 @@
 import { mkdtempSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { tcpProbe, probeByProtocol } from '../../src/services/probe.js';
 import { topics, type CimGroupEvent, type ProviderNotification } from '../../src/services/topics.js';
 import { ManualClock, storeBackends } from '../store/backends.js';
-import { batteryInput, pvInput, world, type World } from './world.js';
+import { batteryInput, listeningEndpoint, pvInput, world, type World } from './world.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'derms-groups-'));
 let n = 0;
 const backends = storeBackends(() => join(dir, `groups-${++n}.db`));
 
 // Every DER in these tests is a DNP3 outstation at one listening port: the hand-over probes it over TCP.
-let outstation: Server;
-let endpoint: { protocol: 'dnp3'; host: string; port: number; outstation: number; master: number };
+let outstation: Awaited<ReturnType<typeof listeningEndpoint>>;
+let endpoint: Awaited<ReturnType<typeof listeningEndpoint>>['endpoint'];
 beforeAll(async () => {
-  outstation = createServer((s) => s.end());
-  await new Promise<void>((r) => outstation.listen(0, '127.0.0.1', () => r()));
-  endpoint = { protocol: 'dnp3', host: '127.0.0.1', port: (outstation.address() as { port: number }).port, outstation: 10, master: 1 };
+  outstation = await listeningEndpoint();
+  endpoint = outstation.endpoint;
 });
-afterAll(() => new Promise<void>((r) => outstation.close(() => r())));
+afterAll(() => outstation.close());
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {

@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Registry } from '../../src/core/registry.js';
 import type { DerInput } from '../../src/core/model/der.js';
@@ -51,6 +52,14 @@ export function batteryInput(maxW = 5000, endpoint: DerInput['endpoint'] = { pro
     nameplate: { maxW, maxVA: maxW, maxVarInject: maxW * 0.44, maxVarAbsorb: maxW * 0.44, maxChargeW: maxW, maxDischargeW: maxW, energyCapacityWh: 13_500, nominalV: 240 },
     endpoint,
   };
+}
+
+/** Something listening on 127.0.0.1, as a DNP3 outstation's endpoint: what a TCP probe of the hand-over finds. */
+export async function listeningEndpoint() {
+  const server = createServer((s) => s.end());
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const endpoint = { protocol: 'dnp3' as const, host: '127.0.0.1', port: (server.address() as { port: number }).port, outstation: 10, master: 1 };
+  return { endpoint, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
 /**
