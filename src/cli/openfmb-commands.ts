@@ -11,6 +11,7 @@ import {
   parseTopic,
   readingView,
   statusView,
+  type OpenFmbDeviceUrl,
   type ProfileInfo,
   type ProfileMessages,
   type ProfileName,
@@ -27,29 +28,38 @@ export interface OpenFmbScanOptions {
 /** After a reading and a status, how long to wait for a capability that has not come yet. */
 const CAPABILITY_GRACE_MS = 500;
 
-interface Latest {
+export interface LatestProfile {
   readonly profile: ProfileInfo;
   readonly msg: ProfileMessages[ProfileName];
-  /** Seconds after the scan started. */
+  /** Seconds after listening started. */
   readonly afterS: number;
 }
 
+/** What one device published while we listened. */
+export interface OpenFmbSnapshot {
+  readonly target: OpenFmbDeviceUrl;
+  /** The latest of each profile, capability first. */
+  readonly profiles: readonly LatestProfile[];
+  /** Messages on the device's topics that were not its profiles (another module, garbage, another equipment in the payload). */
+  readonly ignored: number;
+  readonly seconds: number;
+}
+
 /**
- * `derms scan openfmb://HOST:PORT/<mRID>[?module=solar|ess]`: listen on the broker for that
- * device's profiles (`openfmb/+/+/<mRID>`; a retained Capability comes at once) until a Reading
- * and a Status have arrived (and the Capability, or half a second more), then print the latest of
- * each profile. Fails with TIMEOUT when they
- * do not come within the timeout (after printing what did), UNAVAILABLE when the broker is not there.
+ * Listen on the broker for one device's profiles (`openfmb/+/+/<mRID>`; a retained Capability
+ * comes at once) until a Reading and a Status have arrived (and the Capability, or half a second
+ * more) or `timeoutMs` has passed. UNAVAILABLE when the broker is not there. What `derms scan`
+ * prints, and what a lab tool can take a device's ratings from.
  */
-export async function scanOpenFmb(url: string, o: OpenFmbScanOptions): Promise<void> {
+export async function listenOpenFmb(url: string, timeoutMs: number): Promise<OpenFmbSnapshot> {
   const target = parseOpenFmbUrl(url);
   const started = performance.now();
-  const latest = new Map<ProfileName, Latest>();
+  const latest = new Map<ProfileName, LatestProfile>();
   let ignored = 0;
   let done: () => void = () => undefined;
   const complete = new Promise<void>((resolve) => (done = resolve));
   const kinds = (): Set<string> => new Set([...latest.values()].map((l) => l.profile.kind));
-  const conn = new MqttConnection({ broker: target.broker, clientId: `derms-scan-${process.pid}-${Math.random().toString(36).slice(2, 8)}`, clean: true, reconnectMs: 0, connectTimeoutMs: o.timeoutMs });
+  const conn = new MqttConnection({ broker: target.broker, clientId: `derms-scan-${process.pid}-${Math.random().toString(36).slice(2, 8)}`, clean: true, reconnectMs: 0, connectTimeoutMs: timeoutMs });
   conn.onMessage((topic, payload) => {
     const t = parseTopic(topic);
     if (!t || t.mRID !== target.mRID || (target.module && t.profile.module !== target.module)) return void ignored++;
@@ -66,17 +76,26 @@ export async function scanOpenFmb(url: string, o: OpenFmbScanOptions): Promise<v
     else if (k.has('Reading') && k.has('Status')) setTimeout(done, CAPABILITY_GRACE_MS);
   });
   try {
-    await conn.whenOnline(o.timeoutMs);
+    await conn.whenOnline(timeoutMs);
     await conn.subscribe([deviceFilter(target.mRID)], 1);
-    const left = Math.max(0, o.timeoutMs - (performance.now() - started));
+    const left = Math.max(0, timeoutMs - (performance.now() - started));
     await Promise.race([complete, new Promise((r) => setTimeout(r, left))]);
   } finally {
     await conn.close();
   }
-  const seconds = (performance.now() - started) / 1000;
+  const profiles = [...latest.values()].sort((a, b) => order(a.profile) - order(b.profile));
+  return { target, profiles, ignored, seconds: (performance.now() - started) / 1000 };
+}
+
+/**
+ * `derms scan openfmb://HOST:PORT/<mRID>[?module=solar|ess]`: the latest of each profile the
+ * device publishes (`listenOpenFmb`), as text or JSON. Fails with TIMEOUT when no Reading and
+ * Status came within the timeout (after printing what did).
+ */
+export async function scanOpenFmb(url: string, o: OpenFmbScanOptions): Promise<void> {
+  const { target, profiles: entries, ignored, seconds } = await listenOpenFmb(url, o.timeoutMs);
   const shown = formatOpenFmbUrl({ host: target.broker.host, port: target.broker.port, tls: target.broker.tls !== null, mRID: target.mRID, module: target.module });
   const broker = formatBrokerUrl(target.broker);
-  const entries = [...latest.values()].sort((a, b) => order(a.profile) - order(b.profile));
   if (o.json) {
     o.out(
       JSON.stringify({
@@ -97,7 +116,7 @@ export async function scanOpenFmb(url: string, o: OpenFmbScanOptions): Promise<v
       for (const line of text(e)) o.out(`  ${line}`);
     }
   }
-  const k = kinds();
+  const k = new Set<string>(entries.map((e) => e.profile.kind));
   if (!k.has('Reading') || !k.has('Status')) {
     const missing = ['Reading', 'Status'].filter((x) => !k.has(x)).join(' and ');
     throw new DermsError('TIMEOUT', `no ${missing} profile for ${target.mRID} on ${broker} within ${o.timeoutMs} ms${entries.length ? ` (saw ${entries.map((e) => e.profile.name).join(', ')})` : ''}`);
@@ -108,7 +127,7 @@ function order(p: ProfileInfo): number {
   return ['Capability', 'Reading', 'Status', 'Control', 'DiscreteControl'].indexOf(p.kind);
 }
 
-function view(e: Latest): unknown {
+function view(e: LatestProfile): unknown {
   switch (e.profile.kind) {
     case 'Reading':
       return readingView(e.msg as ProfileMessages['SolarReadingProfile']);
@@ -127,7 +146,7 @@ const num = (x: number | undefined, digits: number, unit: string): string => (x 
 const yes = (b: boolean | undefined): string => (b === undefined ? '-' : b ? 'yes' : 'no');
 const when = (ms: number | undefined): string => (ms === undefined ? '' : ` at ${new Date(ms).toISOString()}`);
 
-function text(e: Latest): string[] {
+function text(e: LatestProfile): string[] {
   switch (e.profile.kind) {
     case 'Reading': {
       const r = readingView(e.msg as ProfileMessages['SolarReadingProfile']);

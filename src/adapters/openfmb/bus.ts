@@ -21,6 +21,12 @@ import { WireProblems } from '../../protocols/openfmb/problems.js';
 /** The profiles the DERMS listens to. */
 export type InboundKind = Extract<ProfileKind, 'Reading' | 'Status' | 'Capability'>;
 const INBOUND: readonly InboundKind[] = ['Reading', 'Status', 'Capability'];
+/**
+ * Capability and Status messages kept for equipment nobody has attached yet (a retained capability
+ * arrives once, right after subscribing, possibly before the adapters are attached), for this many
+ * mRIDs at most.
+ */
+const MAX_KEPT = 100_000;
 
 /** What the bus hands one attached device (an adapter). */
 export interface BusDevice {
@@ -56,6 +62,8 @@ export interface OpenFmbBusOptions {
 export class OpenFmbBus {
   private readonly conn: MqttConnection;
   private readonly devices = new Map<string, BusDevice>();
+  /** Raw Capability and Status messages for equipment not attached (yet), handed over on attach. */
+  private readonly kept = new Map<string, { capability?: [string, Buffer]; status?: [string, Buffer] }>();
   private readonly subs = new Subscription();
   readonly problems: WireProblems;
   readonly stats = { received: 0, delivered: 0, controlsSent: 0 };
@@ -103,6 +111,11 @@ export class OpenFmbBus {
     checkTopicMRID(mRID);
     if (this.devices.has(mRID)) throw new Error(`equipment ${mRID} is already attached to this bus`);
     this.devices.set(mRID, device);
+    const kept = this.kept.get(mRID);
+    if (kept) {
+      this.kept.delete(mRID);
+      for (const m of [kept.capability, kept.status]) if (m) this.route(m[0], m[1], true);
+    }
     return () => {
       if (this.devices.get(mRID) === device) this.devices.delete(mRID);
     };
@@ -117,15 +130,16 @@ export class OpenFmbBus {
   async close(): Promise<void> {
     this.subs.unsubscribe();
     this.devices.clear();
+    this.kept.clear();
     await this.conn.close();
   }
 
-  private route(topic: string, payload: Buffer): void {
-    this.stats.received++;
+  private route(topic: string, payload: Buffer, replay = false): void {
+    if (!replay) this.stats.received++;
     const t = parseTopic(topic);
     if (!t || !(INBOUND as readonly string[]).includes(t.profile.kind)) return this.problems.note('wrongTopic', topic);
     const device = this.devices.get(t.mRID);
-    if (!device) return this.problems.note('unknownDevice', topic);
+    if (!device) return this.keep(t.mRID, t.profile.kind, topic, payload);
     if (device.module !== t.profile.module) return this.problems.note('mismatch', `${topic}: ${t.mRID} is attached as ${device.module}`);
     let msg: ProfileMessages[ProfileName];
     try {
@@ -137,6 +151,14 @@ export class OpenFmbBus {
     if (equipment !== t.mRID) return this.problems.note('mismatch', `${topic}: the payload is for equipment ${JSON.stringify(equipment ?? null)}`);
     this.stats.delivered++;
     device.onProfile(t.profile.kind as InboundKind, msg, this.o.clock.now());
+  }
+
+  private keep(mRID: string, kind: ProfileKind, topic: string, payload: Buffer): void {
+    const k = this.kept.get(mRID) ?? (this.kept.size < MAX_KEPT ? {} : null);
+    if (!k || (kind !== 'Capability' && kind !== 'Status')) return this.problems.note('unknownDevice', topic);
+    if (kind === 'Capability') k.capability = [topic, payload];
+    else k.status = [topic, payload];
+    this.kept.set(mRID, k);
   }
 
   private sweep(): void {

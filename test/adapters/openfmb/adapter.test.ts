@@ -160,6 +160,19 @@ describe('OpenFMB adapter against simulated devices over the embedded broker', (
     expect(await a.applySchedule([])).toEqual({ status: 'rejected', reason: 'an empty schedule' });
   });
 
+  it('hands an adapter attached late the capability and status that came before it', async () => {
+    const pv = warm(new SimInverter(pvSpec('pv-1'), 1));
+    const { bus, broker } = await setup([]);
+    const gw = await OpenFmbGateway.start([{ device: pv }], { broker: broker.target(), clientId: 'sim-2', clock: asyncScheduler, readingPeriodMs: PERIOD, statusPeriodMs: 5 * PERIOD });
+    cleanup.push(() => gw.close());
+    await eventually(() => bus.stats.received >= 3, 'capability, reading and status on the bus');
+    const a = new OpenFmbAdapter('late', { mRID: 'pv-1', module: 'solar' }, bus, asyncScheduler, { readingPeriodMs: PERIOD });
+    cleanup.push(() => a.close());
+    expect(a.capability).toMatchObject({ maxW: 10_000 });
+    expect(a.status?.connected).toBe(true);
+    expect((await firstValueFrom(a.telemetry$)).derId).toBe('late');
+  });
+
   it('shares one broker connection between many adapters', async () => {
     const devices = Array.from({ length: 40 }, (_, i) => warm(new SimInverter(i % 2 ? batterySpec(`d-${i}`) : pvSpec(`d-${i}`), i)));
     const { adapters, broker } = await setup(devices);
