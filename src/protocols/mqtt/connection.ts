@@ -121,10 +121,6 @@ export class MqttConnection {
     if (refused.length > 0) throw new DermsError('UNAVAILABLE', `broker ${this.url} refused subscription to ${refused.slice(0, 3).join(', ')}${refused.length > 3 ? ` and ${refused.length - 3} more` : ''}`);
   }
 
-  async unsubscribe(filters: readonly string[]): Promise<void> {
-    if (filters.length > 0) await this.client.unsubscribeAsync([...filters]);
-  }
-
   /**
    * Publish. QoS 0 resolves once written (dropped when offline); QoS 1 resolves when the broker
    * acknowledges (PUBACK), queued until then across reconnects.
