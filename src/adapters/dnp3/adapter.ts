@@ -1,4 +1,4 @@
-import { BehaviorSubject, Subject, type Observable, type Subscription } from 'rxjs';
+import { BehaviorSubject, Subject, timer, type Observable, type Subscription } from 'rxjs';
 import type { Nameplate } from '../../core/model/der.js';
 import type { ApplyOutcome, Setpoint } from '../../core/model/setpoint.js';
 import type { TelemetrySample } from '../../core/model/telemetry.js';
@@ -42,6 +42,16 @@ export interface Dnp3AdapterOptions {
   readonly channel?: (target: Dnp3Target) => ByteChannel;
 }
 
+export interface Dnp3AdapterStats {
+  /** Event polls sent. */
+  polls: number;
+  /** Event polls not sent because the last one was still out. */
+  skipped: number;
+  /** Event polls that failed (timeout, connection lost, refused). */
+  failed: number;
+  samples: number;
+}
+
 /** Analog inputs that declare the nameplate: a change means capabilities are to be worked out again. */
 const NAMEPLATE_ROLES: readonly AiRole[] = ['ai.nameplateW', 'ai.nameplateChargeW', 'ai.nameplateVarInject', 'ai.nameplateVarAbsorb', 'ai.nameplateVA', 'ai.nameplateWh', 'ai.normalCategory', 'ai.abnormalCategory', 'ai.vRef'];
 
@@ -73,6 +83,7 @@ export class Dnp3Adapter implements DeviceAdapter {
   private polling = false;
   private integrityAsked = false;
   private writes: Promise<unknown> = Promise.resolve();
+  private readonly counters: Dnp3AdapterStats = { polls: 0, skipped: 0, failed: 0, samples: 0 };
   private readonly subs: Subscription[] = [];
   private closed = false;
   /** Why the device is degraded, when it is. */
@@ -121,6 +132,10 @@ export class Dnp3Adapter implements DeviceAdapter {
     return this.plate;
   }
 
+  stats(): Dnp3AdapterStats {
+    return { ...this.counters };
+  }
+
   /** Setpoints run one at a time, each to its read-back. */
   apply(sp: Setpoint): Promise<ApplyOutcome> {
     const run = this.writes.then(() => this.applyNow(sp));
@@ -145,9 +160,9 @@ export class Dnp3Adapter implements DeviceAdapter {
   private onConnected(): void {
     if (this.closed) return;
     this.integrityAsked = false;
-    // The first event poll queues behind the master's startup sequence (integrity poll first).
+    // On a fixed grid from now; the first poll queues behind the master's startup sequence (integrity poll first).
     this.pollTimer?.unsubscribe();
-    this.pollTimer = this.clock.schedule(() => void this.poll(), 0);
+    this.pollTimer = timer(0, this.eventPollMs, this.clock).subscribe(() => void this.poll());
   }
 
   private onDisconnected(): void {
@@ -159,16 +174,23 @@ export class Dnp3Adapter implements DeviceAdapter {
 
   private async poll(): Promise<void> {
     if (this.closed || !this.master.online) return;
-    this.pollTimer = this.clock.schedule(() => void this.poll(), this.eventPollMs);
-    if (this.polling) return; // the last poll is still out (retrying): skip rather than pile up
+    if (this.polling) {
+      // The last poll is still out (retrying): skip rather than pile up.
+      this.counters.skipped++;
+      return;
+    }
     this.polling = true;
+    this.counters.polls++;
     const started = performance.now();
     const r = await this.master.classPoll([1, 2, 3]);
     this.polling = false;
     this.o.onPoll?.(performance.now() - started, r.ok);
     if (this.closed) return;
     if (r.ok) this.answered();
-    else this.failed(r.error);
+    else {
+      this.counters.failed++;
+      this.failed(r.error);
+    }
   }
 
   private onBatch(b: MeasurementBatch): void {
@@ -192,6 +214,7 @@ export class Dnp3Adapter implements DeviceAdapter {
       this.lastError = null;
       this.link.next('online');
     }
+    this.counters.samples++;
     this.samples.next(r.sample);
   }
 

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Dnp3Adapter, type Dnp3AdapterOptions } from '../../../src/adapters/dnp3/adapter.js';
 import type { LinkState } from '../../../src/core/ports.js';
 import type { TelemetrySample } from '../../../src/core/model/telemetry.js';
-import type { Setpoint } from '../../../src/core/model/setpoint.js';
+import type { Setpoint, SetpointBody } from '../../../src/core/model/setpoint.js';
 import { VirtualClock } from '../../../src/core/virtual-clock.js';
 import { createChannelPair, FunctionCode, parseObjects, tapChannel, type ObjectBlock } from '../../../src/protocols/dnp3/index.js';
 import { mergeDerPointMap, defaultDerPointMap, type DerPointMap } from '../../../src/protocols/dnp3/der-profile/index.js';
@@ -29,7 +29,7 @@ interface Rig {
   /** Requests the adapter's master sent. */
   readonly requests: Request[];
   step(seconds: number, v?: number): void;
-  apply(sp: Omit<Setpoint, 'derId'>): ReturnType<Dnp3Adapter['apply']>;
+  apply(sp: SetpointBody & { readonly rampTimeMs?: number }): ReturnType<Dnp3Adapter['apply']>;
 }
 
 const rigs: Rig[] = [];
@@ -125,6 +125,7 @@ describe('Dnp3Adapter (in virtual time)', () => {
     await r.clock.advanceBy(100);
     const from = r.requests.length;
     const samplesFrom = r.samples.length;
+    const polls = r.adapter.stats().polls;
     for (let i = 0; i < 30; i++) {
       r.step(1);
       await r.clock.advanceBy(1000);
@@ -132,6 +133,7 @@ describe('Dnp3Adapter (in virtual time)', () => {
     const later = r.requests.slice(from);
     expect(later.filter(isEventPoll).length).toBe(30);
     expect(later.filter(isIntegrity).length).toBe(3);
+    expect(r.adapter.stats()).toMatchObject({ polls: polls + 30, skipped: 0, failed: 0 });
     expect(r.samples.length - samplesFrom).toBeGreaterThanOrEqual(30);
     const last = r.samples.at(-1)!;
     expect(last.timestamp).toBeGreaterThan(r.clock.now() - 1000);
@@ -195,6 +197,7 @@ describe('Dnp3Adapter (in virtual time)', () => {
     await r.clock.advanceBy(2000);
     expect(r.links.at(-1)).toBe('offline');
     expect(r.adapter.lastError).toMatch(/no response/);
+    expect(r.adapter.stats().failed).toBeGreaterThan(0);
     expect(await r.apply({ kind: 'activePowerLimit', w: 5000, pct: 50 })).toEqual({ status: 'timedOut' });
     const n = r.samples.length;
     r.device.faults.commsLoss = false;
