@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { isDermsError, type DermsErrorCode } from '../core/errors.js';
 import { parseWith } from '../core/model/validate.js';
 import type { Actor } from '../store/records.js';
-import { AccessError } from './authz.js';
+import { AccessError, authorize } from './authz.js';
 import { CustomerServices, type CustomerServicesDeps } from './customer-services.js';
 import { openApiDocument } from './openapi.js';
 import { routes } from './routes.js';
@@ -46,8 +46,9 @@ export async function registerCustomerServices(app: FastifyInstance, deps: Custo
   const document = openApiDocument(routes, { version: o.version ?? '1' });
   await app.register(
     async (api) => {
-      // Our own JSON parser: an empty body is no body, and bad JSON is a 400 in our error shape.
-      api.removeContentTypeParser('application/json');
+      // JSON only (other media types are 415), with our own parser: an empty body is no body, and
+      // bad JSON is a 400 in our error shape.
+      api.removeAllContentTypeParsers();
       api.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, text, done) => {
         const s = String(text);
         if (s.trim() === '') return done(null, undefined);
@@ -89,6 +90,8 @@ export async function registerCustomerServices(app: FastifyInstance, deps: Custo
           url: r.path,
           handler: async (req, reply) => {
             const actor = await authenticate(req);
+            // The role is checked before the body is read: a caller who may not act learns nothing from validation.
+            authorize(actor, r.action);
             const what = `${r.operationId} body`;
             const body = r.body ? parseWith(r.body, req.body ?? {}, what) : undefined;
             const query = r.query ? parseWith(r.query, req.query ?? {}, `${r.operationId} query`) : undefined;
