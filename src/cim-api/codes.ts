@@ -7,8 +7,6 @@ import { isDermsError, type DermsErrorCode } from '../core/errors.js';
  */
 export const ReplyCode = {
   ok: '0.0',
-  /** Partial result, nothing more to follow (the last message of a split reply). */
-  partialDone: '0.2',
   /** Simple acknowledgment: the answer to an asynchronous request. */
   ack: '0.3',
   missingHeader: '1.5',

@@ -202,11 +202,6 @@ export function encodeMessage(msg: OutMessage, encoding: Encoding, ns: CimNamesp
   return { body: toXml(s('Envelope', [s('Header'), s('Body', [root])]), prefixes), contentType: contentTypes[encoding] };
 }
 
-/** The content type a message of `encoding` is sent with. */
-export function contentTypeOf(encoding: Encoding): string {
-  return contentTypes[encoding];
-}
-
 /** Verb prefix of a wrapper element, present or past tense (CreateDERGroups, ChangedDERGroupStatuses). */
 const verbPrefix = /^(Create|Change|Delete|Cancel|Close|Execute|Get)(d|ed)?(?=[A-Z])/;
 const bareRoots = new Set(['', 'Message', 'RequestMessage', 'EventMessage', 'ResponseMessage']);

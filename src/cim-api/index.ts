@@ -1,5 +1,5 @@
 /** The IEC 61968-100 / 61968-5 facade: server, DMS-side client and listener, message builders. */
-export { createCimServer, type CimLimits, type CimServer, type CimServerOptions, type CimStats } from './server.js';
+export { createCimFacade, createCimServer, type CimFacade, type CimLimits, type CimServer, type CimServerOptions, type CimStats } from './server.js';
 export { coreForecaster, ratioLearner, type CimSystem, type CoreForecasterOptions, type GroupForecaster } from './system.js';
 export { CimClient, readReply, type CimClientOptions, type CimReply, type ClientEncoding } from './client.js';
 export { startDmsListener, type DmsListener, type DmsListenerOptions, type ReceivedMessage } from './listener.js';

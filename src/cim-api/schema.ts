@@ -133,7 +133,6 @@ export const forecastQueriesSchema = z
     EndDeviceGroup: many(refSchema, 1),
   })
   .loose();
-export type ForecastQuery = z.output<typeof forecastQueriesSchema>;
 
 export const dispatchScheduleSchema = z
   .object({

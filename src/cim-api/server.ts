@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyReply } from 'fastify';
 import { Subscription } from 'rxjs';
 import type { GroupStatus } from '../core/group-status.js';
 import { ReplyCode, type CimError } from './codes.js';
@@ -65,24 +65,60 @@ export interface CimStats {
   readonly endpoints: Readonly<Record<string, EndpointState>>;
 }
 
-export interface CimServer {
-  readonly app: FastifyInstance;
+/** The facade without a server of its own: mount `plugin` on any Fastify instance. */
+export interface CimFacade {
+  /**
+   * Every route (POST /cim, /cim/*, GET /cim/stream, /cim/status, /cim/stats, /openapi.json) as
+   * an encapsulated Fastify plugin: its body parsing, size limit and error replies stay inside.
+   */
+  readonly plugin: FastifyPluginAsync;
   readonly processor: CimProcessor;
   readonly pushes: PushPublisher;
   readonly deliverer: Deliverer;
   readonly namespaces: CimNamespaces;
+  stats(): CimStats;
+  /** Start pushes (subscriptions, periodic timers on the system clock) and resume delivery. */
+  start(): void;
+  /** Stop pushes, dispatch schedules and delivery. Queued messages stay in the outbox. */
+  stop(): void;
+}
+
+export interface CimServer extends Omit<CimFacade, 'plugin' | 'start' | 'stop'> {
+  readonly app: FastifyInstance;
   /** Start listening (default 127.0.0.1, port 0 = any free port); the base URL, e.g. http://127.0.0.1:8761. */
   listen(o?: { host?: string; port?: number }): Promise<string>;
-  stats(): CimStats;
-  /** Stop pushes, schedules and the HTTP server. Queued messages stay in the outbox. */
+  /** Stop the facade and the HTTP server (live streams included). */
   close(): Promise<void>;
 }
 
 /**
- * The IEC 61968-5 facade over HTTP: POST /cim for every request message (XML, SOAP, JSON),
- * pushes to the DMS, GET /cim/stream (SSE), GET /cim/status and /cim/stats, GET /openapi.json.
+ * The IEC 61968-5 facade on a Fastify server of its own: POST /cim for every request message
+ * (XML, SOAP, JSON), pushes to the DMS, GET /cim/stream (SSE), GET /cim/status and /cim/stats,
+ * GET /openapi.json. Pushes start at once.
  */
 export function createCimServer(system: CimSystem, options: CimServerOptions = {}): CimServer {
+  const facade = createCimFacade(system, options);
+  // Closing ends every connection, live streams included.
+  const app = Fastify({ logger: false, forceCloseConnections: true });
+  void app.register(facade.plugin);
+  facade.start();
+  return {
+    app,
+    processor: facade.processor,
+    pushes: facade.pushes,
+    deliverer: facade.deliverer,
+    namespaces: facade.namespaces,
+    stats: facade.stats,
+    listen: (o = {}) => app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 0 }),
+    async close() {
+      facade.stop();
+      await app.close();
+    },
+  };
+}
+
+/** The facade's parts and routes, for a server of its own (createCimServer) or a shared one. */
+export function createCimFacade(system: CimSystem, options: CimServerOptions = {}): CimFacade {
   const ns = cimNamespaces(options.namespaces);
   const prefixes = preferredPrefixes(ns);
   const newId = options.newId ?? randomUUID;
@@ -127,11 +163,6 @@ export function createCimServer(system: CimSystem, options: CimServerOptions = {
     }),
   );
 
-  // Closing ends every connection, live streams included.
-  const app = Fastify({ bodyLimit: bodyBytes, logger: false, forceCloseConnections: true });
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
-
   const send = (reply: FastifyReply, msg: OutMessage, encoding: Encoding, status: number): FastifyReply => {
     const e = encodeMessage(msg, encoding, ns, prefixes);
     return reply.code(status).header('content-type', e.contentType).send(e.body);
@@ -139,102 +170,102 @@ export function createCimServer(system: CimSystem, options: CimServerOptions = {
   const faultReply = (reply: FastifyReply, json: boolean, status: number, error: CimError): FastifyReply =>
     send(reply, { root: { name: 'FaultMessage', ns: ns.message }, reply: { result: 'FAILED', errors: [error] } }, json ? 'json' : 'xml', status);
 
-  app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, req, reply) => {
-    processor.counters.requests++;
-    processor.counters.malformed++;
-    processor.counters.failed++;
-    const json = /json/i.test(req.headers['content-type'] ?? '');
-    const tooLarge = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE';
-    log(`cim: ${req.method} ${req.url} refused: ${err.message}`);
-    return faultReply(reply, json, tooLarge ? 413 : (err.statusCode ?? 500) < 500 ? err.statusCode! : 500, {
-      code: tooLarge ? ReplyCode.tooMany : ReplyCode.invalidSchema,
-      level: 'FATAL',
-      reason: tooLarge ? `the body is larger than ${bodyBytes} bytes` : err.message,
-    });
-  });
-
-  const handle = async (req: { body: unknown; headers: Record<string, string | string[] | undefined> }, reply: FastifyReply): Promise<FastifyReply> => {
-    const ct = req.headers['content-type'];
-    const contentType = Array.isArray(ct) ? ct[0] : ct;
-    const d = processor.decode(typeof req.body === 'string' ? req.body : '', contentType);
-    if (!d.ok) {
-      const why = d.reply.reply?.errors[0];
-      log(`cim: request refused: ${why?.code} ${why?.reason}`);
-      return send(reply, d.reply, d.encoding, d.reply.root.name === 'FaultMessage' ? 400 : 200);
-    }
-    const m = d.message;
-    const enc = m.doc.encoding;
-    if (m.header.asyncReplyFlag) {
-      const address = m.header.replyAddress;
-      if (!address) return send(reply, processor.refuse(m, { code: ReplyCode.missingHeader, level: 'FATAL', reason: 'AsyncReplyFlag is true but the Header has no ReplyAddress' }), enc, 200);
-      let url: URL | null = null;
-      try {
-        url = new URL(address);
-      } catch {
-        url = null;
-      }
-      if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-        return send(reply, processor.refuse(m, { code: ReplyCode.invalidSchema, level: 'FATAL', reason: `ReplyAddress ${JSON.stringify(address)} is not an http or https URL` }), enc, 200);
-      }
-      if (options.allowReplyAddress && !options.allowReplyAddress(url)) {
-        return send(reply, processor.refuse(m, { code: ReplyCode.businessRule, level: 'FATAL', reason: `replies may not be sent to ${url.origin}` }), enc, 200);
-      }
-      if (outbox.stats.depth >= outbox.stats.capacity) {
-        return send(reply, processor.refuse(m, { code: ReplyCode.tooManyPending, level: 'FATAL', reason: 'the outbox is full; send the request synchronously or later' }), enc, 200);
-      }
-      const ack = send(reply, processor.acknowledge(m), enc, 200);
-      setImmediate(() => {
-        const full = encodeMessage(processor.process(m), enc, ns, prefixes);
-        void deliverer.send({ id: newId(), endpoint: url.href, kind: 'AsyncReply', body: full.body, contentType: full.contentType, queuedAt: Date.now() });
-      });
-      return ack;
-    }
-    return send(reply, processor.process(m), enc, 200);
-  };
-  app.post('/cim', handle);
-  // DMS that post each service to its own URL (/cim/create/executeDERGroups, ...) reach the same handler.
-  app.post('/cim/*', handle);
-
-  app.get('/cim/status', async (req, reply) => {
-    const q = (req.query as Record<string, string | undefined>)['groups'];
-    const statuses: GroupStatus[] = [];
-    if (q) {
-      for (const name of q.split(',').map((s) => s.trim()).filter(Boolean)) {
-        const g = system.registry.findGroup(name);
-        if (!g) return reply.code(404).send({ error: `group ${JSON.stringify(name)} does not exist` });
-        statuses.push(system.aggregator.status(g.mRID)!);
-      }
-    } else {
-      for (const g of system.registry.allGroups()) statuses.push(system.aggregator.status(g.mRID)!);
-    }
-    return { statuses };
-  });
   const stats = (): CimStats => ({ requests: { ...processor.counters }, outbox: outbox.stats, endpoints: deliverer.endpointStates() });
-  app.get('/cim/stats', async () => stats());
   const doc = openApiDocument();
-  app.get('/openapi.json', async () => doc);
-  registerStream(app, system, pushes, { heartbeatMs: options.stream?.heartbeatMs ?? 15_000, maxBufferedBytes: options.stream?.maxBufferedBytes ?? 1024 * 1024 });
+  const plugin: FastifyPluginAsync = async (child) => {
+    child.removeAllContentTypeParsers();
+    child.addContentTypeParser('*', { parseAs: 'string', bodyLimit: bodyBytes }, (_req, body, done) => done(null, body));
+    child.setErrorHandler((err: Error & { code?: string; statusCode?: number }, req, reply) => {
+      processor.counters.requests++;
+      processor.counters.malformed++;
+      processor.counters.failed++;
+      const json = /json/i.test(req.headers['content-type'] ?? '');
+      const tooLarge = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE';
+      log(`cim: ${req.method} ${req.url} refused: ${err.message}`);
+      return faultReply(reply, json, tooLarge ? 413 : (err.statusCode ?? 500) < 500 ? err.statusCode! : 500, {
+        code: tooLarge ? ReplyCode.tooMany : ReplyCode.invalidSchema,
+        level: 'FATAL',
+        reason: tooLarge ? `the body is larger than ${bodyBytes} bytes` : err.message,
+      });
+    });
 
-  pushes.start();
-  void deliverer.resume();
+    const handle = async (req: { body: unknown; headers: Record<string, string | string[] | undefined> }, reply: FastifyReply): Promise<FastifyReply> => {
+      const ct = req.headers['content-type'];
+      const contentType = Array.isArray(ct) ? ct[0] : ct;
+      const d = processor.decode(typeof req.body === 'string' ? req.body : '', contentType);
+      if (!d.ok) {
+        const why = d.reply.reply?.errors[0];
+        log(`cim: request refused: ${why?.code} ${why?.reason}`);
+        return send(reply, d.reply, d.encoding, d.reply.root.name === 'FaultMessage' ? 400 : 200);
+      }
+      const m = d.message;
+      const enc = m.doc.encoding;
+      if (m.header.asyncReplyFlag) {
+        const address = m.header.replyAddress;
+        if (!address) return send(reply, processor.refuse(m, { code: ReplyCode.missingHeader, level: 'FATAL', reason: 'AsyncReplyFlag is true but the Header has no ReplyAddress' }), enc, 200);
+        let url: URL | null = null;
+        try {
+          url = new URL(address);
+        } catch {
+          url = null;
+        }
+        if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+          return send(reply, processor.refuse(m, { code: ReplyCode.invalidSchema, level: 'FATAL', reason: `ReplyAddress ${JSON.stringify(address)} is not an http or https URL` }), enc, 200);
+        }
+        if (options.allowReplyAddress && !options.allowReplyAddress(url)) {
+          return send(reply, processor.refuse(m, { code: ReplyCode.businessRule, level: 'FATAL', reason: `replies may not be sent to ${url.origin}` }), enc, 200);
+        }
+        if (outbox.stats.depth >= outbox.stats.capacity) {
+          return send(reply, processor.refuse(m, { code: ReplyCode.tooManyPending, level: 'FATAL', reason: 'the outbox is full; send the request synchronously or later' }), enc, 200);
+        }
+        const ack = send(reply, processor.acknowledge(m), enc, 200);
+        setImmediate(() => {
+          const full = encodeMessage(processor.process(m), enc, ns, prefixes);
+          void deliverer.send({ id: newId(), endpoint: url.href, kind: 'AsyncReply', body: full.body, contentType: full.contentType, queuedAt: Date.now() });
+        });
+        return ack;
+      }
+      return send(reply, processor.process(m), enc, 200);
+    };
+    child.post('/cim', { bodyLimit: bodyBytes }, handle);
+    // DMS that post each service to its own URL (/cim/create/executeDERGroups, ...) reach the same handler.
+    child.post('/cim/*', { bodyLimit: bodyBytes }, handle);
+
+    child.get('/cim/status', async (req, reply) => {
+      const q = (req.query as Record<string, string | undefined>)['groups'];
+      const statuses: GroupStatus[] = [];
+      if (q) {
+        for (const name of q.split(',').map((s) => s.trim()).filter(Boolean)) {
+          const g = system.registry.findGroup(name);
+          if (!g) return reply.code(404).send({ error: `group ${JSON.stringify(name)} does not exist` });
+          statuses.push(system.aggregator.status(g.mRID)!);
+        }
+      } else {
+        for (const g of system.registry.allGroups()) statuses.push(system.aggregator.status(g.mRID)!);
+      }
+      return { statuses };
+    });
+    child.get('/cim/stats', async () => stats());
+    child.get('/openapi.json', async () => doc);
+    registerStream(child, system, pushes, { heartbeatMs: options.stream?.heartbeatMs ?? 15_000, maxBufferedBytes: options.stream?.maxBufferedBytes ?? 1024 * 1024 });
+  };
 
   return {
-    app,
+    plugin,
     processor,
     pushes,
     deliverer,
     namespaces: ns,
-    async listen(o = {}) {
-      const address = await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 0 });
-      return address;
-    },
     stats,
-    async close() {
+    start() {
+      pushes.start();
+      void deliverer.resume();
+    },
+    stop() {
       subs.unsubscribe();
       pushes.stop();
       configSchedules.stopAll();
       deliverer.stop();
-      await app.close();
     },
   };
 }

@@ -23,6 +23,11 @@ export interface StreamOptions {
  * `events=status,dispatch` picks event types.
  */
 export function registerStream(app: FastifyInstance, system: CimSystem, pushes: PushPublisher, o: StreamOptions): void {
+  // A server closing waits for its connections: end the streams first, whatever the host's settings.
+  const open = new Set<() => void>();
+  app.addHook('preClose', async () => {
+    for (const close of [...open]) close();
+  });
   app.get('/cim/stream', (req, reply) => {
     const q = req.query as Record<string, string | undefined>;
     const groups = q['groups'] ? new Set(q['groups'].split(',').map((s) => s.trim()).filter(Boolean)) : null;
@@ -41,8 +46,10 @@ export function registerStream(app: FastifyInstance, system: CimSystem, pushes: 
     const close = (): void => {
       subs.unsubscribe();
       clearInterval(beat);
+      open.delete(close);
       if (!res.writableEnded) res.end();
     };
+    open.add(close);
     const send = (event: StreamEvent, groupId: string | null, data: unknown): void => {
       if (!events.has(event) || (groups && groupId !== null && !groups.has(groupId))) return;
       if (res.writableLength > o.maxBufferedBytes) {

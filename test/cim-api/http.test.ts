@@ -1,4 +1,6 @@
+import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createCimFacade } from '../../src/cim-api/server.js';
 import { allFunctions, pv } from '../support/fixtures.js';
 import { cimHarness, fixture, serve, until } from './support.js';
 
@@ -114,6 +116,32 @@ describe('REST conveniences', () => {
     for (const ref of JSON.stringify(doc).match(/"\$ref":"[^"]+"/g) ?? []) {
       const name = /#\/components\/schemas\/(\w+)/.exec(ref)![1]!;
       expect(doc.components.schemas[name]).toBeDefined();
+    }
+  });
+
+  it('mounts on a host Fastify server: its own parsing and limits stay inside, the host keeps its JSON routes', async () => {
+    const h = cimHarness([pv('der-hill-01'), pv('der-hill-02')]);
+    const facade = createCimFacade(h.system, { limits: { bodyBytes: 50_000 } });
+    const host = Fastify({ bodyLimit: 1000 });
+    host.post('/api/echo', async (req) => ({ got: req.body }));
+    await host.register(facade.plugin);
+    facade.start();
+    const base = await host.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const echo = await fetch(`${base}/api/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}' });
+      expect(await echo.json()).toEqual({ got: { a: 1 } });
+      // Bigger than the host's limit, within the facade's.
+      const body = fixture('create-group.xml').replace('Hilltop substation rooftop PV', 'x'.repeat(2000));
+      const r = await fetch(`${base}/cim`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body });
+      expect(await r.text()).toContain('<msg:Result>OK</msg:Result>');
+      expect(h.registry.findGroup('Hilltop-PV')).toBeDefined();
+      // A live stream does not keep the host from closing.
+      const ac = new AbortController();
+      const stream = await fetch(`${base}/cim/stream`, { signal: ac.signal });
+      expect(stream.status).toBe(200);
+    } finally {
+      facade.stop();
+      await host.close();
     }
   });
 });
