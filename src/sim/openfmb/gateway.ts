@@ -5,6 +5,7 @@ import { MqttConnection } from '../../protocols/mqtt/connection.js';
 import { formatBrokerUrl, type BrokerTarget } from '../../protocols/mqtt/url.js';
 import {
   capabilityProfile,
+  checkTopicMRID,
   decodeProfile,
   discreteControlView,
   encodeProfile,
@@ -16,7 +17,6 @@ import {
   readingProfile,
   scheduleView,
   statusProfile,
-  topicLevelProblem,
   type DerPoint,
   type Envelope,
   type OpenFmbModule,
@@ -107,11 +107,7 @@ export class OpenFmbGateway {
   ) {
     this.problems = new WireProblems(`openfmb gateway ${o.clientId}`, o.log);
     this.served = devices.map((d) => ({ dev: d.device, module: d.module ?? moduleOf(d.device.spec.kind), mRID: d.device.id, stateKey: '', announced: false, held: [], schedule: null }));
-    for (const s of this.served) {
-      const bad = topicLevelProblem(s.mRID);
-      if (bad) throw new Error(`device id ${JSON.stringify(s.mRID)} ${bad}`);
-      this.byId.set(s.mRID, s);
-    }
+    for (const s of this.served) this.byId.set(checkTopicMRID(s.mRID), s);
     this.readingPeriod = o.readingPeriodMs ?? 1000;
     this.statusEvery = Math.max(1, Math.round((o.statusPeriodMs ?? 5000) / this.readingPeriod));
     this.conn = new MqttConnection({ broker: o.broker, clientId: o.clientId, clean: false, reconnectMs: o.reconnectMs, connectTimeoutMs: o.connectTimeoutMs });
