@@ -30,7 +30,7 @@ async function setup() {
   return { ...h, ...s, events };
 }
 
-describe('section 4 examples against the server', () => {
+describe('section 4 examples against the server', { timeout: 30_000 }, () => {
   it('4.1 create group: OK with the group ID, CorrelationID echoed, group in the registry', async () => {
     const t = await setup();
     const r = await t.post(fixture('create-group.xml'));

@@ -30,7 +30,7 @@ async function setup(options: Parameters<typeof serve>[1] = {}) {
 
 const codes = (r: Posted): string[] => r.reply.errors.map((e) => e.code);
 
-describe('refusals', () => {
+describe('refusals', { timeout: 30_000 }, () => {
   it('DOCTYPE with an entity bomb, external entities and undefined entities: FaultMessage 1.8, nothing expanded', async () => {
     const t = await setup();
     for (const [file, words] of [
@@ -174,7 +174,7 @@ describe('refusals', () => {
   });
 });
 
-describe('asynchronous replies', () => {
+describe('asynchronous replies', { timeout: 30_000 }, () => {
   it('answers 0.3 at once and posts the full reply to ReplyAddress with the CorrelationID', async () => {
     const t = await setup();
     const got: ReceivedMessage[] = [];

@@ -48,7 +48,7 @@ async function readEvents(url: string, enough: (events: { event: string; data: u
   return events;
 }
 
-describe('REST conveniences', () => {
+describe('REST conveniences', { timeout: 30_000 }, () => {
   it('GET /cim/stream: live statuses, group changes and dispatch events as SSE, filtered by group and type', async () => {
     const t = await setup();
     t.registry.createGroup({ mRID: 'g1', functions: allFunctions, members: ['der-hill-01'] });

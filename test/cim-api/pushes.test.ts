@@ -38,7 +38,7 @@ async function setup(push: CimServerOptions['push'], extra: CimServerOptions = {
 
 const kinds = (got: ReceivedMessage[]): string[] => got.map((m) => m.kind);
 
-describe('pushes to the DMS', () => {
+describe('pushes to the DMS', { timeout: 30_000 }, () => {
   it('group notifications, statuses on change and periodically, forecasts, EndDeviceEvents', async () => {
     const dms = await listener();
     const t = await setup({ endpoints: [{ url: `${dms.url}/dms` }], statusPeriodMs: 60_000, forecastPeriodMs: 900_000, statusChange: { minDelta: 500, minDeltaFraction: 0, minIntervalMs: 2000 } });

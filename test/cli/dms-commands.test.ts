@@ -49,7 +49,7 @@ describe('argument parsing', () => {
   });
 });
 
-describe('derms dms against the server', () => {
+describe('derms dms against the server', { timeout: 30_000 }, () => {
   it('manages groups: create, change, add and remove members, get, delete', async () => {
     const t = await setup();
     await t.dms('create-group', 'North', '--members', 'pv-1,pv-2', '--mrid', 'g-north', '--description', 'north roofs', '--functions', 'realPowerDispatch,connectDisconnect');
@@ -118,7 +118,7 @@ describe('derms dms against the server', () => {
   });
 });
 
-describe('derms dms listen', () => {
+describe('derms dms listen', { timeout: 30_000 }, () => {
   it('acknowledges pushed events and prints one line each (text and --json)', async () => {
     for (const json of [false, true]) {
       const ac = new AbortController();
