@@ -34,6 +34,8 @@ export interface StoreTx {
   readonly energy: EnergyRepo;
   readonly audit: AuditRepo;
   readonly outbox: OutboxRepo;
+  /** The same connection (and transaction), with changes recorded against another actor. */
+  as(actor: AuditActor): StoreTx;
 }
 
 /**
@@ -62,6 +64,7 @@ export interface StoreOptions {
 function repos(c: RepoContext, outbox: OutboxOptions | undefined): StoreTx {
   return {
     dialect: c.sql.dialect,
+    as: (actor) => repos(c.withActor(actor), outbox),
     orgs: new OrgRepo(c),
     users: new UserRepo(c),
     customers: new CustomerRepo(c),
@@ -98,6 +101,7 @@ class SqlDermsStore implements DermsStore {
   declare readonly energy: EnergyRepo;
   declare readonly audit: AuditRepo;
   declare readonly outbox: OutboxRepo;
+  declare readonly as: (actor: AuditActor) => StoreTx;
   private readonly now: () => number;
 
   constructor(
@@ -126,6 +130,7 @@ class SqlDermsStore implements DermsStore {
       actor,
       now: this.now,
       atomic: inTransaction ? (fn) => fn(c) : (fn) => this.db.transaction((tx) => fn(this.context(tx, actor, true))),
+      withActor: (other) => this.context(sql, other, inTransaction),
     };
     return c;
   }

@@ -20,6 +20,8 @@ export interface RepoContext {
   readonly actor: AuditActor;
   now(): number;
   atomic<T>(fn: (c: RepoContext) => Promise<T>): Promise<T>;
+  /** The same connection, recording changes against another actor. */
+  withActor(actor: AuditActor): RepoContext;
 }
 
 export function newId(prefix: string): string {
