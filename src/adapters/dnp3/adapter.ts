@@ -1,4 +1,4 @@
-import { BehaviorSubject, Subject, timer, type Observable, type Subscription } from 'rxjs';
+import { BehaviorSubject, Subject, type Observable, type Subscription } from 'rxjs';
 import type { Nameplate } from '../../core/model/der.js';
 import type { ApplyOutcome, Setpoint } from '../../core/model/setpoint.js';
 import type { TelemetrySample } from '../../core/model/telemetry.js';
@@ -36,8 +36,8 @@ export interface Dnp3AdapterOptions {
   readonly backoffMs?: number;
   readonly maxBackoffMs?: number;
   readonly connectTimeoutMs?: number;
-  /** Told how long each event poll took (wall time, ms) and whether it succeeded, for metrics. */
-  readonly onPoll?: (ms: number, ok: boolean) => void;
+  /** Told how long each event poll took (wall time, ms), whether it succeeded, and when it was due (clock time), for metrics. */
+  readonly onPoll?: (ms: number, ok: boolean, dueAt: number) => void;
   /** How to reach the outstation; default TCP (reconnecting with the back-off). Tests substitute in-memory channels. */
   readonly channel?: (target: Dnp3Target) => ByteChannel;
 }
@@ -45,7 +45,7 @@ export interface Dnp3AdapterOptions {
 export interface Dnp3AdapterStats {
   /** Event polls sent. */
   polls: number;
-  /** Event polls not sent because the last one was still out. */
+  /** Event polls not sent because the last one was still out (or the process stalled past their time). */
   skipped: number;
   /** Event polls that failed (timeout, connection lost, refused). */
   failed: number;
@@ -160,9 +160,24 @@ export class Dnp3Adapter implements DeviceAdapter {
   private onConnected(): void {
     if (this.closed) return;
     this.integrityAsked = false;
-    // On a fixed grid from now; the first poll queues behind the master's startup sequence (integrity poll first).
+    // The first poll queues behind the master's startup sequence (integrity poll first).
     this.pollTimer?.unsubscribe();
-    this.pollTimer = timer(0, this.eventPollMs, this.clock).subscribe(() => void this.poll());
+    this.pollGrid(this.clock.now(), 0);
+  }
+
+  /** Event polls due at start + k x period: a late timer does not push the later ones back. */
+  private pollGrid(start: number, k: number): void {
+    const due = start + k * this.eventPollMs;
+    this.pollTimer = this.clock.schedule(
+      () => {
+        // The next grid point still ahead; points a stalled process slept through are skipped, and counted.
+        const next = Math.max(k + 1, Math.floor((this.clock.now() - start) / this.eventPollMs) + 1);
+        this.counters.skipped += next - k - 1;
+        this.pollGrid(start, next);
+        void this.poll(due);
+      },
+      Math.max(0, due - this.clock.now()),
+    );
   }
 
   private onDisconnected(): void {
@@ -172,7 +187,7 @@ export class Dnp3Adapter implements DeviceAdapter {
     this.offline('connection lost');
   }
 
-  private async poll(): Promise<void> {
+  private async poll(due: number): Promise<void> {
     if (this.closed || !this.master.online) return;
     if (this.polling) {
       // The last poll is still out (retrying): skip rather than pile up.
@@ -184,7 +199,7 @@ export class Dnp3Adapter implements DeviceAdapter {
     const started = performance.now();
     const r = await this.master.classPoll([1, 2, 3]);
     this.polling = false;
-    this.o.onPoll?.(performance.now() - started, r.ok);
+    this.o.onPoll?.(performance.now() - started, r.ok, due);
     if (this.closed) return;
     if (r.ok) this.answered();
     else {
