@@ -16,6 +16,11 @@ export interface RenderContext {
   /** Multiplier of every power value written (default k). */
   readonly multiplier: UnitMultiplier;
   readonly registry: Registry;
+  /**
+   * Write what the 2017 draft profiles have no element for (capability in DERGroups, status
+   * details): true by default; false keeps every document valid against the draft schemas.
+   */
+  readonly extensions: boolean;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -103,7 +108,8 @@ function powerRows(s: GroupStatus): MonitorRow[] {
  * per parameter the installed range (yUnitInstalledMax/Min) and the range available now
  * (DERCurveData max/minYValue), plus apparentPower's installed rating, and the group status.
  */
-export function groupEl(c: RenderContext, g: DerGroup, status?: GroupStatus): El {
+export function groupEl(c: RenderContext, g: DerGroup, capability?: GroupStatus): El {
+  const status = c.extensions ? capability : undefined;
   const p = builder(c.ns.profiles.DERGroups);
   const x = builder(c.ns.extension);
   const rows = status ? powerRows(status) : [];
@@ -147,7 +153,7 @@ export function statusGroupEl(c: RenderContext, g: DerGroup, s: GroupStatus): El
     ...powerRows(s).map((r) => monitorEl(p, c, r)),
     ...namesOf(p, g.names),
     statusEl(p, s),
-    detailsEl(builder(c.ns.extension), s),
+    c.extensions ? detailsEl(builder(c.ns.extension), s) : null,
   ]);
 }
 

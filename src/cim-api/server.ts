@@ -44,6 +44,11 @@ export interface CimServerOptions {
   };
   /** Which ReplyAddress URLs asynchronous replies may go to (default: any http or https URL). */
   readonly allowReplyAddress?: (url: URL) => boolean;
+  /**
+   * Write only elements of the 2017 draft profiles (for a DMS that validates strictly): no
+   * capability in DERGroups (read it from DERGroupStatuses), no status details (default false).
+   */
+  readonly draftProfilesOnly?: boolean;
   /** Multiplier of power values the DERMS writes (default k). */
   readonly multiplier?: UnitMultiplier;
   /** Reply code for a group or device that does not exist (default 2.15). */
@@ -132,7 +137,7 @@ export function createCimFacade(system: CimSystem, options: CimServerOptions = {
     maxForecastIntervals: l.maxForecastIntervals ?? 10_000,
   };
   const bodyBytes = l.bodyBytes ?? 1024 * 1024;
-  const render = { ns, multiplier: options.multiplier ?? 'k', registry: system.registry };
+  const render = { ns, multiplier: options.multiplier ?? 'k', registry: system.registry, extensions: !(options.draftProfilesOnly ?? false) };
   const push = options.push ?? {};
 
   const outbox = push.outbox ?? new MemoryOutbox(push.capacity ?? 10_000);

@@ -258,4 +258,20 @@ describe('section 4 examples against the server', { timeout: 30_000 }, () => {
     expect(json['Reply']).toMatchObject({ Error: [{ code: '0.0' }], ID: [{ '#text': '1a3c5e7f-9b0d-4d2f-8e4a-6c8e0a2c4e22', '@kind': 'uuid', '@objectType': 'DERGroup' }] });
     expect(t.registry.findGroup('Valley-BESS')).toMatchObject({ members: ['der-valley-bess'], functions: { realPowerDispatch: true, connectDisconnect: true } });
   });
+
+  it('draftProfilesOnly: documents stay within the 2017 draft profiles (capability then from flags plus statuses)', async () => {
+    const h = cimHarness([pv('der-hill-01'), pv('der-hill-02')]);
+    const s = await serve(h.system, { draftProfilesOnly: true });
+    closers.push(() => s.server.close());
+    await s.post(fixture('create-group.xml'));
+    h.report(6000);
+    const g = await s.post(fixture('get-group.xml'));
+    expect(g.reply.result).toBe('OK');
+    expect(at(g.reply.payload, 'DERGroups', 'EndDeviceGroup', 'DERFunction', 'realPowerDispatch')).toBe('true');
+    expect(at(g.reply.payload, 'DERGroups', 'EndDeviceGroup', 'DERMonitorableParameter')).toBeUndefined();
+    expect(at(g.reply.payload, 'DERGroups', 'EndDeviceGroup', 'status')).toBeUndefined();
+    const st = await s.post(fixture('get-status.xml'));
+    expect(st.body).not.toContain('urn:derms-sim:cim-extensions:1');
+    expect(at(st.reply.payload, 'DERGroupStatuses', 'EndDeviceGroup', 'DERMonitorableParameter', 'yUnitInstalledMax')).toBe('20');
+  });
 });
