@@ -37,7 +37,8 @@ export interface DmsIo {
   readonly signal?: AbortSignal | undefined;
 }
 
-export const DEFAULT_CIM_URL = 'http://127.0.0.1:8761/cim';
+/** Where `derms start` serves (its default port), the CIM routes mounted at /cim. */
+export const DEFAULT_CIM_URL = 'http://127.0.0.1:8080/cim';
 
 interface GlobalOpts {
   url: string;
