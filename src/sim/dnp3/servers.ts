@@ -37,10 +37,15 @@ export interface Dnp3ServersOptions {
   /** Outstations behind one shared port. Default 250. */
   readonly perPort?: number;
   readonly map?: DerPointMap;
-  /** Outstation timers and fault delays run on it; also the refresh period's clock. Default asyncScheduler. */
+  /**
+   * Protocol timers (select, confirm, unsolicited retries) and fault delays run on it. Default
+   * asyncScheduler: they are wire timers, in wall time even when the simulation runs faster.
+   */
   readonly scheduler?: SchedulerLike;
-  /** Refresh every outstation this often on `scheduler` (e.g. the simulation step); 0 = only when `refresh()` is called. Default 0. */
+  /** Refresh every outstation this often (e.g. the simulation step); 0 = only when `refresh()` is called. Default 0. */
   readonly refreshMs?: number;
+  /** The clock of `refreshMs` (the simulation's). Default `scheduler`. */
+  readonly refreshOn?: SchedulerLike;
   readonly log?: (line: string) => void;
 }
 
@@ -120,7 +125,7 @@ export class Dnp3Servers {
       throw e;
     }
     const every = opts.refreshMs ?? 0;
-    if (every > 0) s.timer = interval(every, opts.scheduler).subscribe(() => s.refresh());
+    if (every > 0) s.timer = interval(every, opts.refreshOn ?? opts.scheduler).subscribe(() => s.refresh());
     return s;
   }
 

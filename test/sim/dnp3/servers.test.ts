@@ -57,7 +57,7 @@ describe('Dnp3Servers', () => {
   it('refreshes published values on its period', async () => {
     const clock = new VirtualClock(T0);
     const d = new SimInverter(pvSpec('pv'), 1);
-    const s = await start([{ device: d, mode: 'port' }], { scheduler: clock, refreshMs: 1000 });
+    const s = await start([{ device: d, mode: 'port' }], { refreshOn: clock, refreshMs: 1000 });
     const w = (): unknown => s.outstation('pv')!.outstation.point('analogInput', 537)!.value;
     expect(w()).toBe(0);
     for (let i = 1; i <= 30; i++) d.step(T0 + i * 1000, 1, noonSky, 240, 60);
