@@ -155,6 +155,8 @@ export interface EndpointState {
 
 export type DeliveryEvent =
   | { readonly type: 'delivered'; readonly message: OutboundMessage; readonly status: number; readonly body: string }
+  /** The outbox itself failed (a durable store down): the message may not be kept. */
+  | { readonly type: 'outboxError'; readonly endpoint: string; readonly error: string }
   | { readonly type: 'failed'; readonly message: OutboundMessage; readonly error: string; readonly retryInMs: number }
   | { readonly type: 'refused'; readonly message: OutboundMessage; readonly status: number; readonly body: string };
 
@@ -181,8 +183,14 @@ export class Deliverer {
     this.o = { initialMs: retry.initialMs ?? 1000, maxMs: retry.maxMs ?? 60_000, factor: retry.factor ?? 2, attemptTimeoutMs: retry.attemptTimeoutMs ?? 10_000 };
   }
 
+  /** Queue `m` and start delivering it; never rejects (an outbox failure is an `outboxError` event). */
   async send(m: OutboundMessage): Promise<void> {
-    await this.outbox.put(m);
+    try {
+      await this.outbox.put(m);
+    } catch (e) {
+      this.eventsSubject.next({ type: 'outboxError', endpoint: m.endpoint, error: `could not queue ${m.kind}: ${errorText(e)}` });
+      return;
+    }
     this.kick(m.endpoint);
   }
 
@@ -219,10 +227,30 @@ export class Deliverer {
     }
     x.busy = true;
     x.again = false;
-    void this.drain(endpoint).finally(() => {
-      x.busy = false;
-      if (x.again) this.kick(endpoint);
-    });
+    void this.drain(endpoint)
+      .catch((e: unknown) => {
+        // The outbox failed: report, then try again after a pause like a failed delivery.
+        this.eventsSubject.next({ type: 'outboxError', endpoint, error: errorText(e) });
+        this.backOff(endpoint);
+      })
+      .finally(() => {
+        x.busy = false;
+        if (x.again) this.kick(endpoint);
+      });
+  }
+
+  /** Wait before the next attempt at `endpoint`, longer each time; returns the wait. */
+  private backOff(endpoint: string): number {
+    const x = this.entry(endpoint);
+    x.backoffMs = x.backoffMs === 0 ? this.o.initialMs : Math.min(this.o.maxMs, x.backoffMs * this.o.factor);
+    if (!this.stopped && !x.timer) {
+      x.timer = setTimeout(() => {
+        x.timer = null;
+        this.kick(endpoint);
+      }, x.backoffMs);
+      x.timer.unref();
+    }
+    return x.backoffMs;
   }
 
   private async drain(endpoint: string): Promise<void> {
@@ -245,26 +273,29 @@ export class Deliverer {
         body = await res.text();
         if (status < 200 || status >= 300) error = `HTTP ${status}`;
       } catch (e) {
-        error = e instanceof Error ? (e.cause instanceof Error ? `${e.message}: ${e.cause.message}` : e.message) : String(e);
+        error = errorText(e);
       }
       if (error === null) {
         await this.outbox.remove(m.id);
         x.backoffMs = 0;
-        const refused = this.isRefusal(status, body);
+        let refused = false;
+        try {
+          refused = this.isRefusal(status, body);
+        } catch {
+          refused = false; // an answer we cannot read is taken as an acknowledgment
+        }
         x.s = refused ? { ...x.s, refused: x.s.refused + 1, retryAt: null } : { ...x.s, delivered: x.s.delivered + 1, lastDeliveredAt: Date.now(), retryAt: null };
         this.eventsSubject.next(refused ? { type: 'refused', message: m, status, body } : { type: 'delivered', message: m, status, body });
         continue;
       }
-      x.backoffMs = x.backoffMs === 0 ? this.o.initialMs : Math.min(this.o.maxMs, x.backoffMs * this.o.factor);
-      x.s = { ...x.s, failedAttempts: x.s.failedAttempts + 1, lastError: error, retryAt: Date.now() + x.backoffMs };
-      this.eventsSubject.next({ type: 'failed', message: m, error, retryInMs: x.backoffMs });
-      if (this.stopped) return;
-      x.timer = setTimeout(() => {
-        x.timer = null;
-        this.kick(endpoint);
-      }, x.backoffMs);
-      x.timer.unref();
+      const wait = this.backOff(endpoint);
+      x.s = { ...x.s, failedAttempts: x.s.failedAttempts + 1, lastError: error, retryAt: Date.now() + wait };
+      this.eventsSubject.next({ type: 'failed', message: m, error, retryInMs: wait });
       return;
     }
   }
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? (e.cause instanceof Error ? `${e.message}: ${e.cause.message}` : e.message) : String(e);
 }

@@ -165,6 +165,7 @@ export function createCimFacade(system: CimSystem, options: CimServerOptions = {
     deliverer.events$.subscribe((e) => {
       if (e.type === 'failed') log(`cim: delivery of ${e.message.kind} to ${e.message.endpoint} failed (${e.error}); retry in ${e.retryInMs} ms`);
       else if (e.type === 'refused') log(`cim: ${e.message.endpoint} refused ${e.message.kind} (HTTP ${e.status})`);
+      else if (e.type === 'outboxError') log(`cim: outbox failure for ${e.endpoint}: ${e.error}`);
     }),
   );
 

@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDmsListener, type ReceivedMessage } from '../../src/cim-api/listener.js';
-import { MemoryOutbox, type OutboundMessage } from '../../src/cim-api/outbox.js';
+import { Deliverer, MemoryOutbox, type DeliveryEvent, type Outbox, type OutboundMessage } from '../../src/cim-api/outbox.js';
 import type { CimServerOptions } from '../../src/cim-api/server.js';
 import { allFunctions, pv } from '../support/fixtures.js';
 import { at, cimHarness, fixture, list, serve, until } from './support.js';
@@ -182,3 +182,37 @@ describe('MemoryOutbox', () => {
     expect(() => new MemoryOutbox(0)).toThrow(RangeError);
   });
 });
+
+describe('Deliverer', () => {
+  it('reports a failing outbox (a durable store down) instead of crashing, and tries again', async () => {
+    const memory = new MemoryOutbox(10);
+    let failing = true;
+    const flaky: Outbox = {
+      put: (m) => (failing ? Promise.reject(new Error('disk full')) : memory.put(m)),
+      peek: (e) => (failing ? Promise.reject(new Error('database gone')) : memory.peek(e)),
+      remove: (id) => memory.remove(id),
+      endpoints: () => memory.endpoints(),
+      get stats() {
+        return memory.stats;
+      },
+      dropped$: memory.dropped$,
+    };
+    const dms = await listener();
+    const d = new Deliverer(flaky, { initialMs: 10, maxMs: 20 });
+    closers.push(async () => d.stop());
+    const events: DeliveryEvent[] = [];
+    d.events$.subscribe((e) => events.push(e));
+    const m = (id: string): OutboundMessage => ({ id, endpoint: dms.url, kind: 'Test', body: fixture('status-event.xml'), contentType: 'application/xml', queuedAt: 1 });
+    await d.send(m('a'));
+    expect(events).toEqual([{ type: 'outboxError', endpoint: dms.url, error: 'could not queue Test: disk full' }]);
+    failing = false;
+    await memory.put(m('b'));
+    failing = true;
+    await d.resume();
+    await until(() => events.some((e) => e.type === 'outboxError' && e.error === 'database gone'), 2000, 'a peek failure');
+    failing = false;
+    await until(() => dms.got.length === 1, 5000, 'delivery once the outbox is back');
+    expect(events.at(-1)).toMatchObject({ type: 'delivered', message: { id: 'b' } });
+  });
+});
+
