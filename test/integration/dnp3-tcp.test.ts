@@ -1,6 +1,11 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { asyncScheduler, filter, firstValueFrom } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Dnp3Adapter } from '../../src/adapters/dnp3/adapter.js';
+import { FrameDecoder, tapChannel, TcpClientChannel } from '../../src/protocols/dnp3/index.js';
 import type { Nameplate } from '../../src/core/model/der.js';
 import type { SetpointBody } from '../../src/core/model/setpoint.js';
 import { parseDnp3Url } from '../../src/protocols/dnp3/url.js';
@@ -8,6 +13,8 @@ import type { ControlPatch } from '../../src/sim/controls.js';
 import { Dnp3Servers, type Dnp3ServedDevice } from '../../src/sim/dnp3/servers.js';
 import { setpointToPatch } from '../../src/sim/in-process-link.js';
 import { SimInverter } from '../../src/sim/inverter.js';
+import { pcapFile, type PcapPacket } from '../interop/dnp3_pcap.js';
+import { peer } from '../interop/peers.js';
 import { batterySpec, noonSky, pvSpec } from '../sim/sim-fixtures.js';
 
 const T0 = Date.UTC(2026, 5, 21, 18);
@@ -153,3 +160,65 @@ describe('DNP3 over TCP end to end (simulated outstations <-> Dnp3Adapter, loopb
     expect(s.stats()).toMatchObject({ ports: 1, openConnections: 3, unknownDestination: 0, badCrc: 0, malformedApdus: 0 });
   });
 });
+
+const tshark = peer('tshark', ['tshark', '--version']);
+
+describe.skipIf(!tshark.available)('a DER profile session, dissected by tshark', () => {
+  it('every frame between the adapter and a simulated outstation has good CRCs; the controls are the objects and values the profile means', async () => {
+    const d = warm(new SimInverter(pvSpec('pv-t'), 7));
+    const s = await serve([{ device: d, mode: 'port' }]);
+    const ep = s.endpoints()[0]!;
+    const packets: PcapPacket[] = [];
+    const a = new Dnp3Adapter('pv-t', parseDnp3Url(ep.url), asyncScheduler, {
+      eventPollMs: 100,
+      responseTimeoutMs: 1000,
+      channel: (t) => tapChannel(new TcpClientChannel({ host: t.host, port: t.port }), (dir, bytes) => void packets.push({ fromClient: dir === 'tx', payload: bytes.slice() })),
+    });
+    cleanup.push(() => a.close());
+    await online(a);
+    expect(await a.apply({ kind: 'activePowerLimit', w: 4250, pct: 42.5, derId: 'pv-t' })).toEqual({ status: 'applied' });
+    expect(await a.apply({ kind: 'connect', connected: false, derId: 'pv-t' })).toEqual({ status: 'applied' });
+    await a.close();
+    const frames = packets.reduce((n, p) => n + new FrameDecoder().push(p.payload).length, 0);
+
+    const fields = ['dnp.hdr.CRC.status', 'dnp.data_chunk.CRC.status', 'dnp3.al.func', 'dnp3.al.obj', 'dnp3.al.index', 'dnp3.al.anaout.int', 'dnp3.al.ctrlstatus'];
+    const dir = await mkdtemp(join(tmpdir(), 'dnp3-der-'));
+    await writeFile(join(dir, 's.pcap'), pcapFile(packets));
+    const out = await run('tshark', ['-r', join(dir, 's.pcap'), '-o', 'tcp.check_checksum:FALSE', '-Y', 'dnp3', '-T', 'fields', '-E', 'separator=|', '-E', 'occurrence=a', '-E', 'aggregator=,', ...fields.flatMap((f) => ['-e', f])]);
+    const rows = out.trim().split('\n').map((l) => Object.fromEntries(l.split('|').map((v, i) => [fields[i], v])) as Record<string, string>);
+    // One TCP segment may carry several frames (tshark then shows them as one packet with every field repeated).
+    expect(rows.length).toBeGreaterThan(20);
+    expect(rows.length).toBeLessThanOrEqual(frames);
+    for (const r of rows) {
+      expect(r['dnp.hdr.CRC.status']!.split(',').every((x) => x === '1')).toBe(true);
+      expect(r['dnp.data_chunk.CRC.status']!.split(',').every((x) => x === '1' || x === '')).toBe(true);
+    }
+    // Polls are READs, startup also WRITE and (dis)able unsolicited: the controls are the setpoints'.
+    const requests = rows.filter((r) => ['3', '4', '5'].includes(r['dnp3.al.func']!));
+    // activePowerLimit: AO84 (ramp time 0), AO88 = 425 (42.5 % x 10), BO17 LATCH_ON, by DIRECT_OPERATE (5), g41v1 / g12v1 with 2-octet indexes.
+    expect(requests.slice(0, 3).map((r) => [r['dnp3.al.func'], r['dnp3.al.obj'], r['dnp3.al.index'], r['dnp3.al.anaout.int']])).toEqual([
+      ['5', '0x2901', '84', '0'],
+      ['5', '0x2901', '88', '425'],
+      ['5', '0x0c01', '17', ''],
+    ]);
+    // connect false: BO5 by SELECT (3) then OPERATE (4).
+    expect(requests.slice(3).map((r) => [r['dnp3.al.func'], r['dnp3.al.obj'], r['dnp3.al.index']])).toEqual([
+      ['3', '0x0c01', '5'],
+      ['4', '0x0c01', '5'],
+    ]);
+    // The read-back: a READ of g40v0, g10v0 and g1v0.
+    expect(rows.some((r) => r['dnp3.al.func'] === '1' && r['dnp3.al.obj'] === '0x2800,0x0a00,0x0100')).toBe(true);
+  });
+});
+
+function run(cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    p.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    p.on('error', reject);
+    p.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} exited ${code}: ${err}`))));
+  });
+}
