@@ -14,6 +14,8 @@ export interface Dnp3ServedDevice {
   readonly outstation?: number | undefined;
   /** 'port': a listening port of its own; 'shared': one of up to `perPort` outstations behind a port, by link address. */
   readonly mode: 'port' | 'shared';
+  /** 'port' mode: this listening port (a fleet file's pinned one) instead of the next one. */
+  readonly port?: number | undefined;
 }
 
 export interface Dnp3Endpoint {
@@ -108,7 +110,7 @@ export class Dnp3Servers {
     try {
       for (const d of devices.filter((x) => x.mode === 'port')) {
         const st = station(d, d.outstation ?? FIRST_ADDRESS);
-        const srv = await s.listen(port());
+        const srv = await s.listen(d.port ?? port());
         srv.add(st.outstation, st.decorate);
         s.add(st, srv.port);
       }

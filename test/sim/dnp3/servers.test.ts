@@ -46,6 +46,17 @@ describe('Dnp3Servers', () => {
     expect(eps.every((e) => e.master === 10)).toBe(true);
   });
 
+  it('listens on a pinned port, and on ports counted up from a base', async () => {
+    const probe = await start([{ device: new SimInverter(pvSpec('probe'), 1), mode: 'port' }]);
+    const free = probe.endpoints()[0]!.port;
+    await probe.close();
+    const s = await start([{ device: new SimInverter(pvSpec('pinned'), 1), mode: 'port', port: free }]);
+    expect(s.endpoints()[0]!.port).toBe(free);
+    await s.close();
+    const b = await start(devices(3, 'shared'), { basePort: free, perPort: 2 });
+    expect(b.endpoints().map((e) => e.port)).toEqual([free, free, free + 1]);
+  });
+
   it('refuses bad addresses and a device served twice, leaving nothing open', async () => {
     const d = new SimInverter(pvSpec('x'), 1);
     await expect(Dnp3Servers.start([{ device: d, mode: 'port', outstation: 70_000 }])).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/outstation address 70000/) });
