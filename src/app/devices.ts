@@ -1,17 +1,23 @@
 import { InProcessAdapter } from '../adapters/in-process.js';
+import { OpenFmbAdapter } from '../adapters/openfmb/adapter.js';
+import { OpenFmbBus } from '../adapters/openfmb/bus.js';
 import { SunSpecAdapter } from '../adapters/sunspec/adapter.js';
 import { DermsError } from '../core/errors.js';
 import type { DerInput } from '../core/model/der.js';
 import type { Clock, DeviceAdapter } from '../core/ports.js';
 import { parseModbusUrl } from '../protocols/modbus-url.js';
+import { formatBrokerUrl, type BrokerTarget } from '../protocols/mqtt/url.js';
+import { parseOpenFmbUrl } from '../protocols/openfmb/url.js';
 import type { Simulation } from '../sim/engine.js';
 import { InProcessLink } from '../sim/in-process-link.js';
 import type { SystemMetrics } from './metrics.js';
 
+export type DeviceProtocol = 'sunspec' | 'dnp3' | 'openfmb' | 'in-process';
+
 /** A device the system manages: its registration and where to reach it. */
 export interface DeviceEntry {
   readonly der: DerInput;
-  readonly protocol: 'sunspec' | 'dnp3' | 'openfmb' | 'in-process';
+  readonly protocol: DeviceProtocol;
   readonly url: string;
 }
 
@@ -20,14 +26,22 @@ export interface AdapterContext {
   readonly sim: Simulation | null;
   readonly pollPeriodMs: number;
   readonly metrics?: SystemMetrics;
+  /** MQTT client id prefix of this DERMS (fixed, so brokers keep its sessions across restarts). */
+  readonly clientId?: string;
+  readonly log?: (line: string) => void;
 }
 
 /** The registry endpoint a device URL stands for. */
-export function endpointOf(protocol: DeviceEntry['protocol'], url: string, mRID: string): DerInput['endpoint'] {
+export function endpointOf(protocol: DeviceProtocol, url: string, mRID: string): DerInput['endpoint'] {
   switch (protocol) {
     case 'sunspec': {
       const t = parseModbusUrl(url);
       return t.kind === 'tcp' ? { protocol: 'sunspec-tcp', host: t.host, port: t.port, unitId: t.unit } : { protocol: 'sunspec-rtu', path: t.path, baudRate: t.baudRate, unitId: t.unit };
+    }
+    case 'openfmb': {
+      const t = parseOpenFmbUrl(url);
+      if (!t.module) throw new DermsError('INVALID_INPUT', `${url}: give the OpenFMB module (?module=solar or ?module=ess)`);
+      return { protocol: 'openfmb', broker: formatBrokerUrl(t.broker), equipmentMRID: t.mRID, module: t.module };
     }
     case 'in-process':
       return { protocol: 'in-process', device: mRID };
@@ -36,21 +50,74 @@ export function endpointOf(protocol: DeviceEntry['protocol'], url: string, mRID:
   }
 }
 
-/** Open the DERMS-side adapter for a device over its protocol. */
-export function openAdapter(d: DeviceEntry, ctx: AdapterContext): DeviceAdapter {
-  const id = d.der.mRID;
-  switch (d.protocol) {
-    case 'sunspec':
-      return new SunSpecAdapter(id, parseModbusUrl(d.url), ctx.clock, {
-        pollPeriodMs: ctx.pollPeriodMs,
-        requestTimeoutMs: 2000,
-        onPoll: (ms, ok) => ok && ctx.metrics?.pollLatency('sunspec', ms / 1000),
-      });
-    case 'in-process': {
-      if (!ctx.sim?.has(id)) throw new DermsError('NOT_FOUND', `no simulated device ${id} to reach in process`);
-      return new InProcessAdapter(id, new InProcessLink(ctx.sim.device(id)), ctx.clock, { pollPeriodMs: ctx.pollPeriodMs, timeoutMs: 3000 });
+/**
+ * Opens the DERMS-side adapter for each device over its protocol, sharing what is shared (one
+ * MQTT connection per broker for every OpenFMB device on it), and closes it all again.
+ */
+export class DeviceAdapters {
+  private readonly adapters: DeviceAdapter[] = [];
+  private readonly buses = new Map<string, OpenFmbBus>();
+
+  constructor(private readonly ctx: AdapterContext) {}
+
+  open(d: DeviceEntry): DeviceAdapter {
+    const a = this.create(d);
+    this.adapters.push(a);
+    return a;
+  }
+
+  /** Close every adapter (stops polling), then the shared connections. */
+  async close(): Promise<void> {
+    await Promise.all(this.adapters.splice(0).map((a) => a.close().catch(() => undefined)));
+    await Promise.all([...this.buses.values()].map((b) => b.close().catch(() => undefined)));
+    this.buses.clear();
+  }
+
+  private create(d: DeviceEntry): DeviceAdapter {
+    const id = d.der.mRID;
+    const ctx = this.ctx;
+    switch (d.protocol) {
+      case 'sunspec':
+        return new SunSpecAdapter(id, parseModbusUrl(d.url), ctx.clock, {
+          pollPeriodMs: ctx.pollPeriodMs,
+          requestTimeoutMs: 2000,
+          onPoll: (ms, ok) => ok && ctx.metrics?.pollLatency('sunspec', ms / 1000),
+        });
+      case 'openfmb': {
+        const t = parseOpenFmbUrl(d.url);
+        const n = d.der.nameplate;
+        return new OpenFmbAdapter(id, { mRID: t.mRID, module: t.module ?? (d.der.kind === 'pv' ? 'solar' : 'ess') }, this.bus(t.broker), ctx.clock, {
+          readingPeriodMs: ctx.pollPeriodMs,
+          kind: d.der.kind === 'other' ? undefined : d.der.kind,
+          ratings: {
+            maxW: n.maxW,
+            maxVA: n.maxVA,
+            maxVarInject: n.maxVarInject,
+            maxVarAbsorb: n.maxVarAbsorb,
+            nominalV: n.nominalV,
+            maxChargeW: n.maxChargeW ?? 0,
+            maxDischargeW: n.maxDischargeW ?? 0,
+            energyCapacityWh: n.energyCapacityWh ?? 0,
+          },
+        });
+      }
+      case 'in-process': {
+        if (!ctx.sim?.has(id)) throw new DermsError('NOT_FOUND', `no simulated device ${id} to reach in process`);
+        return new InProcessAdapter(id, new InProcessLink(ctx.sim.device(id)), ctx.clock, { pollPeriodMs: ctx.pollPeriodMs, timeoutMs: 3000 });
+      }
+      default:
+        throw new DermsError('UNSUPPORTED', `${d.url}: no ${d.protocol} adapter yet`);
     }
-    default:
-      throw new DermsError('UNSUPPORTED', `${d.url}: no ${d.protocol} adapter yet`);
+  }
+
+  private bus(broker: BrokerTarget): OpenFmbBus {
+    const key = `${formatBrokerUrl(broker)}|${broker.username ?? ''}`;
+    let bus = this.buses.get(key);
+    if (!bus) {
+      const clientId = `${this.ctx.clientId ?? 'derms'}-${this.buses.size + 1}`;
+      bus = new OpenFmbBus({ broker, clientId, clock: this.ctx.clock, ...(this.ctx.log ? { log: this.ctx.log } : {}) });
+      this.buses.set(key, bus);
+    }
+    return bus;
   }
 }

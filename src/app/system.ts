@@ -1,7 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { derFunctionNames, type DerFunctions } from '../core/model/group.js';
-import type { DeviceAdapter } from '../core/ports.js';
 import { VirtualClock } from '../core/virtual-clock.js';
 import { Simulation } from '../sim/engine.js';
 import { loadFleetFile } from '../sim/fleet-file.js';
@@ -9,7 +8,7 @@ import type { FleetSpec } from '../sim/fleet-spec.js';
 import { pace } from '../sim/pacer.js';
 import { buildCore, type CoreParts } from './core.js';
 import { registerDashboard } from './dashboard/index.js';
-import { endpointOf, openAdapter, type DeviceEntry } from './devices.js';
+import { DeviceAdapters, endpointOf, type DeviceEntry } from './devices.js';
 import { loadLabDevices } from './lab-devices.js';
 import { Lifecycle } from './lifecycle.js';
 import { SystemMetrics } from './metrics.js';
@@ -23,6 +22,8 @@ export interface SystemOptions {
   readonly host: string;
   /** HTTP port of the API, dashboard and metrics; 0 takes any free port. */
   readonly port: number;
+  /** MQTT broker for OpenFMB devices: `embedded` (started here) or an external broker's URL. */
+  readonly mqtt?: string | undefined;
   /** Virtual seconds per real second; the fleet file's pace when undefined. */
   readonly speed?: number | undefined;
   /** How long to wait for every device to come online before declaring ready anyway. */
@@ -92,14 +93,15 @@ async function bringUp(o: SystemOptions, life: Lifecycle): Promise<RunningSystem
   // Device side (simulated servers) and the list of endpoints the DERMS will manage.
   let devices: DeviceEntry[];
   if (fleet && sim) {
-    const served = await serveFleet(sim, fleet, { host: o.host });
+    const served = await serveFleet(sim, fleet, clock, { host: o.host, mqtt: o.mqtt });
     life.add('device servers', () => served.close());
     const specs = new Map(fleet.devices.map((d) => [d.id, d]));
-    devices = served.endpoints.map((e) => {
-      const d = specs.get(e.mRID)!;
-      return { der: { mRID: d.id, name: d.name, kind: d.kind, nameplate: d.nameplate, endpoint: endpointOf(e.protocol, e.url, d.id) }, protocol: e.protocol, url: e.url };
-    });
-    for (const [protocol, line] of served.summary) o.say(`devices/${protocol}`, line);
+    const entry = (id: string, protocol: DeviceEntry['protocol'], url: string): DeviceEntry => {
+      const d = specs.get(id)!;
+      return { der: { mRID: d.id, name: d.name, kind: d.kind, nameplate: d.nameplate, endpoint: endpointOf(protocol, url, d.id) }, protocol, url };
+    };
+    devices = [...served.endpoints.map((e) => entry(e.mRID, e.protocol, e.url)), ...served.unserved.map((id) => entry(id, 'in-process', `in-process:${id}`))];
+    for (const [protocol, line] of served.summary) o.say(`devices/${protocol}`, protocol === 'unserved' ? `${line}: reached in process` : line);
   } else if (o.devices) {
     devices = await loadLabDevices(o.devices, { timeoutMs: 3000 });
     o.say('devices', `${devices.length} device(s) from ${o.devices}`, { devices: devices.length });
@@ -116,15 +118,12 @@ async function bringUp(o: SystemOptions, life: Lifecycle): Promise<RunningSystem
   life.add('metrics', () => metrics.stop());
 
   // Adapters: one per device over its protocol.
-  const adapters: DeviceAdapter[] = [];
-  life.add('adapters', async () => {
-    await Promise.all(adapters.map((a) => a.close().catch(() => undefined)));
-  });
+  const adapters = new DeviceAdapters({ clock, sim, pollPeriodMs: 1000, metrics, clientId: 'derms', log: (line) => o.say('adapters', line) });
+  life.add('adapters', () => adapters.close());
   for (const d of devices) {
     core.registry.addDer(d.der);
-    const a = openAdapter(d, { clock, sim, pollPeriodMs: 1000, metrics });
+    const a = adapters.open(d);
     a.telemetry$.subscribe(() => metrics.sample(d.protocol));
-    adapters.push(a);
     core.hub.attach(a);
   }
   o.say('core', `core up: ${devices.length} DER(s) registered, adapters connecting (${describe(countBy(devices, (d) => d.protocol))})`);

@@ -1,12 +1,9 @@
 import { rename, writeFile } from 'node:fs/promises';
 import { VirtualClock } from '../core/virtual-clock.js';
-import { EmbeddedBroker } from '../protocols/mqtt/broker.js';
-import { parseBrokerUrl } from '../protocols/mqtt/url.js';
 import { Simulation } from '../sim/engine.js';
 import { loadFleetFile } from '../sim/fleet-file.js';
-import { OpenFmbGateway, type OpenFmbEndpoint } from '../sim/openfmb/gateway.js';
 import { pace } from '../sim/pacer.js';
-import { SunSpecServers, type SunSpecEndpoint } from '../sim/sunspec/server.js';
+import { serveFleet, type FleetEndpoint, type ServedFleet } from '../sim/serve-fleet.js';
 
 export interface SimServeOptions {
   readonly fleet: string;
@@ -22,7 +19,7 @@ export interface SimServeOptions {
   readonly durationS?: number | undefined;
   readonly out: (line: string) => void;
   /** Called once the servers listen, with the endpoint list (a method: callers may take one protocol's endpoints). */
-  onReady?(endpoints: readonly (SunSpecEndpoint | OpenFmbEndpoint)[]): void;
+  onReady?(endpoints: readonly FleetEndpoint[]): void;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -35,35 +32,20 @@ export async function simServe(o: SimServeOptions): Promise<void> {
   const clock = new VirtualClock(spec.clock.start);
   const sim = new Simulation(spec);
   const sub = sim.attach(clock);
-  const sunspec = spec.devices.filter((d) => d.protocol === 'sunspec');
-  const servers = await SunSpecServers.start(
-    sunspec.map((d) => ({ device: sim.device(d.id), profile: d.endpoint.sunspecProfile ?? '700', mode: d.endpoint.sunspecMode ?? 'port' })),
-    { host: o.host, basePort: o.basePort },
-  );
-  const openfmb = spec.devices.filter((d) => d.protocol === 'openfmb');
-  const external = o.mqtt !== undefined && o.mqtt !== 'embedded' ? parseBrokerUrl(o.mqtt) : null;
-  let broker: EmbeddedBroker | null = null;
-  let gateway: OpenFmbGateway | null = null;
+  let served: ServedFleet;
   try {
-    if (openfmb.length && !external) broker = await EmbeddedBroker.start({ host: o.host, port: o.mqttPort ?? 0 });
-    if (openfmb.length) {
-      const clientId = `derms-sim-${spec.name}`.replace(/[^\w.-]/g, '_');
-      gateway = await OpenFmbGateway.start(openfmb.map((d) => ({ device: sim.device(d.id) })), { broker: external ?? broker!.target(), clientId, clock, log: o.out });
-    }
+    served = await serveFleet(sim, spec, clock, { host: o.host, basePort: o.basePort, mqtt: o.mqtt, mqttPort: o.mqttPort, log: o.out });
   } catch (e) {
-    await broker?.close();
-    await servers.close();
+    sub.unsubscribe();
     throw e;
   }
-  const list = [...servers.endpoints(), ...(gateway?.endpoints() ?? [])];
+  const list = served.endpoints;
   if (o.endpoints) {
     await writeFile(`${o.endpoints}.tmp`, JSON.stringify(list, null, 2) + '\n');
     await rename(`${o.endpoints}.tmp`, o.endpoints);
   }
-  const others = spec.devices.length - sunspec.length - openfmb.length;
-  o.out(`serving ${sunspec.length} SunSpec Modbus TCP device(s) on ${o.host}${o.endpoints ? `; endpoints in ${o.endpoints}` : ''}`);
-  if (gateway) o.out(`serving ${openfmb.length} OpenFMB device(s) through ${broker ? `the embedded MQTT broker ${broker.url}` : `the MQTT broker ${gateway.endpoints()[0]!.broker}`}`);
-  if (others > 0) o.out(`${others} device(s) on DNP3 / in-process are simulated but not served yet (their protocol servers are still to come)`);
+  for (const line of served.summary.values()) o.out(`serving: ${line}`);
+  if (o.endpoints) o.out(`endpoints in ${o.endpoints}`);
   o.onReady?.(list);
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
@@ -78,9 +60,7 @@ export async function simServe(o: SimServeOptions): Promise<void> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     sub.unsubscribe();
-    await servers.close();
-    await gateway?.close();
-    await broker?.close();
+    await served.close();
     o.out('stopped');
   }
 }

@@ -15,6 +15,7 @@ export const startSettingsSchema = z
     host: z.string().min(1).default('127.0.0.1'),
     port: z.coerce.number().int().min(0).max(65535).default(8080),
     speed: z.coerce.number().positive().optional(),
+    mqtt: z.string().regex(/^(embedded|mqtts?:\/\/.+)$/, 'embedded, or a broker URL mqtt://host:port or mqtts://host:port').default('embedded'),
     connectTimeoutS: z.coerce.number().positive().max(3600).default(30),
     json: z.boolean().default(false),
   })
@@ -33,6 +34,7 @@ const ENV: Record<string, string> = {
   host: 'DERMS_HOST',
   port: 'DERMS_PORT',
   speed: 'DERMS_SPEED',
+  mqtt: 'DERMS_MQTT',
   connectTimeoutS: 'DERMS_CONNECT_TIMEOUT_S',
 };
 
@@ -89,6 +91,7 @@ export async function start(s: StartSettings, io: StartIo): Promise<void> {
     host: s.host,
     port: s.port,
     speed: s.speed,
+    mqtt: s.mqtt,
     connectTimeoutMs: s.connectTimeoutS * 1000,
     say,
     onConnectProgress: (online, total) => {

@@ -34,7 +34,7 @@ describe('derms sim serve (OpenFMB) + derms scan openfmb://', () => {
     try {
       const list = await eps;
       expect(list).toHaveLength(10);
-      expect(out.some((l) => /serving 10 OpenFMB device\(s\) through the embedded MQTT broker mqtt:\/\/127\.0\.0\.1:\d+/.test(l))).toBe(true);
+      expect(out).toEqual(expect.arrayContaining([expect.stringMatching(/^serving: embedded MQTT broker on mqtt:\/\/127\.0\.0\.1:\d+$/), 'serving: 10 OpenFMB device(s) publishing through the embedded broker']));
       const written = JSON.parse(await readFile(endpointsFile, 'utf8')) as OpenFmbEndpoint[];
       expect(written.map((e) => e.mRID)).toEqual(list.map((e) => e.mRID));
       expect(written[0]).toMatchObject({ protocol: 'openfmb', url: expect.stringMatching(/^openfmb:\/\/127\.0\.0\.1:\d+\/[^?]+\?module=(solar|ess)$/), broker: expect.stringMatching(/^mqtt:\/\//) });

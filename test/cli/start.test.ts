@@ -81,7 +81,7 @@ describe('derms start (the process)', () => {
         });
         void exited.then((code) => reject(new Error(`exited ${code} before ready; stderr: ${stderr}`)));
       });
-      expect(lines.map((l) => l.part).filter(Boolean)).toEqual(expect.arrayContaining(['simulator', 'devices/sunspec', 'core', 'http']));
+      expect(lines.map((l) => l.part).filter(Boolean)).toEqual(expect.arrayContaining(['simulator', 'devices/sunspec', 'devices/mqtt', 'devices/openfmb', 'core', 'http']));
       expect(ready).toMatchObject({ ready: true, ders: 60, online: 60 });
       const health = await fetch(ready.health as string);
       expect(health.status).toBe(200);
@@ -93,6 +93,7 @@ describe('derms start (the process)', () => {
       expect(JSON.stringify(fleet)).toMatch(/sunspec/);
       const metrics = await (await fetch(ready.metrics as string)).text();
       expect(metrics).toMatch(/derms_devices\{protocol="sunspec",state="fresh"\} 24/);
+      expect(metrics).toMatch(/derms_devices\{protocol="openfmb",state="fresh"\} 18/);
       expect(metrics).toMatch(/derms_poll_latency_seconds_count\{protocol="sunspec"\} [1-9]/);
       child.kill('SIGTERM');
       const started = performance.now();
