@@ -139,7 +139,10 @@ describe('crash safety', () => {
       // The group as stored is its history replayed; every approved request changed it exactly once.
       const g0 = (await store.groups.require('g0')).group;
       const members = new Set<string>();
-      for (const h of await store.groups.history({ groupId: 'g0' })) h.action === 'joined' ? members.add(h.derId) : members.delete(h.derId);
+      for (const h of await store.groups.history({ groupId: 'g0' })) {
+        if (h.action === 'joined') members.add(h.derId);
+        else members.delete(h.derId);
+      }
       expect([...members].sort()).toEqual([...g0.members].sort());
       const approved = (await store.groupRequests.list({ state: 'approved' })).length;
       expect((await store.groups.history({ groupId: 'g0' })).length).toBe(WORKERS + approved);
