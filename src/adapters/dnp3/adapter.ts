@@ -239,7 +239,7 @@ export class Dnp3Adapter implements DeviceAdapter {
     if ('problem' in r) {
       this.plate = null;
       this.caps = { setpoints: new Set(), nativeRamp: false };
-      this.lastError = `nameplate: ${r.problem}`;
+      this.offline(`nameplate: ${r.problem}`);
       // The points may simply not have come yet (the startup integrity poll failed): ask once per connection.
       if (!this.integrityAsked) {
         this.integrityAsked = true;
