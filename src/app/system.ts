@@ -1,6 +1,9 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
+import { coreForecaster, createCimFacade, ratioLearner } from '../cim-api/index.js';
+import { PerformanceRatioTracker } from '../core/forecast.js';
 import { derFunctionNames, type DerFunctions } from '../core/model/group.js';
+import type { Site } from '../core/solar.js';
 import { VirtualClock } from '../core/virtual-clock.js';
 import { Simulation } from '../sim/engine.js';
 import { loadFleetFile } from '../sim/fleet-file.js';
@@ -24,6 +27,8 @@ export interface SystemOptions {
   readonly port: number;
   /** MQTT broker for OpenFMB devices: `embedded` (started here) or an external broker's URL. */
   readonly mqtt?: string | undefined;
+  /** DMS endpoints that receive CIM EventMessages (statuses, forecasts, group changes, device events). */
+  readonly dmsEndpoints?: readonly string[];
   /** Virtual seconds per real second; the fleet file's pace when undefined. */
   readonly speed?: number | undefined;
   /** How long to wait for every device to come online before declaring ready anyway. */
@@ -114,7 +119,17 @@ async function bringUp(o: SystemOptions, life: Lifecycle): Promise<RunningSystem
   life.add('core', () => core.stop());
   const protocols = new Map(devices.map((d) => [d.der.mRID, d.protocol]));
   const protocolOf = (derId: string): string => protocols.get(derId) ?? 'unknown';
-  const metrics = new SystemMetrics(core, protocolOf);
+  // CIM facade, with forecasts learned from the fleet's own telemetry (sites from the fleet file).
+  const sites = new Map((fleet?.devices ?? []).map((d) => [d.id, d.site]));
+  const siteOf = (derId: string): Site | undefined => sites.get(derId);
+  const ratios = new PerformanceRatioTracker();
+  const learn = ratioLearner(core.registry, siteOf, ratios);
+  const forecaster = coreForecaster({ registry: core.registry, aggregator: core.aggregator, ratios, siteOf });
+  const cim = createCimFacade(
+    { clock, registry: core.registry, aggregator: core.aggregator, tracker: core.tracker, adapters: core.hub, forecaster },
+    { push: { endpoints: (o.dmsEndpoints ?? []).map((url) => ({ url })) }, log: (line) => o.say('cim', line) },
+  );
+  const metrics = new SystemMetrics(core, protocolOf, { pushQueueDepth: () => cim.stats().outbox.depth });
   life.add('metrics', () => metrics.stop());
 
   // Adapters: one per device over its protocol.
@@ -123,7 +138,10 @@ async function bringUp(o: SystemOptions, life: Lifecycle): Promise<RunningSystem
   for (const d of devices) {
     core.registry.addDer(d.der);
     const a = adapters.open(d);
-    a.telemetry$.subscribe(() => metrics.sample(d.protocol));
+    a.telemetry$.subscribe((sample) => {
+      metrics.sample(d.protocol);
+      learn(sample);
+    });
     core.hub.attach(a);
   }
   o.say('core', `core up: ${devices.length} DER(s) registered, adapters connecting (${describe(countBy(devices, (d) => d.protocol))})`);
@@ -139,8 +157,11 @@ async function bringUp(o: SystemOptions, life: Lifecycle): Promise<RunningSystem
   app.get('/health/live', async () => ({ live: true }));
   app.get('/metrics', async (_req, reply) => reply.type(metrics.contentType).send(await metrics.text()));
   await registerDashboard(app, { core, sim, fleet, protocolOf });
+  await app.register(cim.plugin);
   await app.listen({ host: o.host, port: o.port });
   life.add('http', () => app.close());
+  cim.start();
+  life.add('cim pushes', () => cim.stop());
   const port = (app.server.address() as AddressInfo).port;
   const base = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`;
   o.say('http', `HTTP on ${base}`, { url: base });
@@ -148,7 +169,7 @@ async function bringUp(o: SystemOptions, life: Lifecycle): Promise<RunningSystem
   // Wait for the fleet to connect (progress shown by the caller), then ready.
   const count = await waitOnline(core, devices.length, o.connectTimeoutMs ?? 30_000, o.onConnectProgress);
   ready = true;
-  const urls: SystemUrls = { dashboard: `${base}/`, metrics: `${base}/metrics`, health: `${base}/health` };
+  const urls: SystemUrls = { api: `${base}/cim`, dashboard: `${base}/`, metrics: `${base}/metrics`, health: `${base}/health` };
   return {
     urls,
     core,

@@ -37,12 +37,13 @@ program
   .option('--port <n>', 'HTTP port (default 8080; 0: any free port)', intIn(0, 65535))
   .option('--speed <x>', "clock factor: virtual seconds per real second (default: the fleet file's pace)", positive)
   .option('--mqtt <broker>', 'MQTT broker for OpenFMB: embedded (default) or mqtt://host:port, mqtts://user:pass@host:port')
+  .option('--dms-endpoint <url>', 'a DMS endpoint for CIM pushes (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
   .option('--connect-timeout <s>', 'how long to wait for devices before declaring ready (default 30)', positive)
   .option('--config <file>', 'settings file (YAML or JSON; keys as the options: fleet, port, speed, ...); environment DERMS_* and options override it')
   .option('--json', 'print each line as one JSON object (the ready line: {"ready":true,"api":...})')
-  .action(async (o: { fleet?: string; sim: boolean; devices?: string; host?: string; port?: number; speed?: number; mqtt?: string; connectTimeout?: number; config?: string; json?: boolean }) => {
+  .action(async (o: { fleet?: string; sim: boolean; devices?: string; host?: string; port?: number; speed?: number; mqtt?: string; dmsEndpoint?: string[]; connectTimeout?: number; config?: string; json?: boolean }) => {
     const settings = await resolveStartSettings(
-      { fleet: o.fleet, sim: o.sim === false ? false : undefined, devices: o.devices, host: o.host, port: o.port, speed: o.speed, mqtt: o.mqtt, connectTimeoutS: o.connectTimeout, json: o.json },
+      { fleet: o.fleet, sim: o.sim === false ? false : undefined, devices: o.devices, host: o.host, port: o.port, speed: o.speed, mqtt: o.mqtt, dmsEndpoints: o.dmsEndpoint, connectTimeoutS: o.connectTimeout, json: o.json },
       process.env,
       o.config,
     );

@@ -17,6 +17,10 @@ export const startSettingsSchema = z
     speed: z.coerce.number().positive().optional(),
     mqtt: z.string().regex(/^(embedded|mqtts?:\/\/.+)$/, 'embedded, or a broker URL mqtt://host:port or mqtts://host:port').default('embedded'),
     connectTimeoutS: z.coerce.number().positive().max(3600).default(30),
+    /** DMS endpoints for CIM pushes; the environment gives them comma-separated. */
+    dmsEndpoints: z
+      .preprocess((v) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : v), z.array(z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' })))
+      .default([]),
     json: z.boolean().default(false),
   })
   .strict()
@@ -36,6 +40,7 @@ const ENV: Record<string, string> = {
   speed: 'DERMS_SPEED',
   mqtt: 'DERMS_MQTT',
   connectTimeoutS: 'DERMS_CONNECT_TIMEOUT_S',
+  dmsEndpoints: 'DERMS_DMS_ENDPOINTS',
 };
 
 /** Merge a config file (YAML or JSON), the environment and the command line, in rising precedence. */
@@ -92,6 +97,7 @@ export async function start(s: StartSettings, io: StartIo): Promise<void> {
     port: s.port,
     speed: s.speed,
     mqtt: s.mqtt,
+    dmsEndpoints: s.dmsEndpoints,
     connectTimeoutMs: s.connectTimeoutS * 1000,
     say,
     onConnectProgress: (online, total) => {

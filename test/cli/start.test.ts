@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/cli/paths.js';
+import { startDmsListener, type ReceivedMessage } from '../../src/cim-api/index.js';
 import { resolveStartSettings } from '../../src/cli/start.js';
 import { isDermsError } from '../../src/core/errors.js';
 
@@ -34,6 +35,7 @@ describe('derms start settings', () => {
       expect(s.fleet).toMatch(/fixtures\/fleets\/demo\.yaml$/);
       expect((await resolveStartSettings({}, {}, file)).port).toBe(9001);
       expect((await resolveStartSettings({}, {})).port).toBe(8080);
+      expect((await resolveStartSettings({}, { DERMS_DMS_ENDPOINTS: 'http://dms:9/a, https://dms2/b' })).dmsEndpoints).toEqual(['http://dms:9/a', 'https://dms2/b']);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -63,7 +65,9 @@ describe('derms start settings', () => {
 describe('derms start (the process)', () => {
   it('comes up from any working directory, prints a JSON ready line, answers, and exits 0 on SIGTERM', async () => {
     const cwd = await mkdtemp(join(tmpdir(), 'derms-start-cwd-'));
-    const child = spawn(process.execPath, ['--import', tsx, main, 'start', '--json', '--port', '0', '--speed', '5'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const pushed: ReceivedMessage[] = [];
+    const dms = await startDmsListener({ host: '127.0.0.1', onMessage: (m) => pushed.push(m) });
+    const child = spawn(process.execPath, ['--import', tsx, main, 'start', '--json', '--port', '0', '--speed', '5', '--dms-endpoint', `${dms.url}/events`], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -86,6 +90,13 @@ describe('derms start (the process)', () => {
       const health = await fetch(ready.health as string);
       expect(health.status).toBe(200);
       expect(await health.json()).toMatchObject({ ready: true, ders: 60 });
+      // The CIM API answers a DMS: the default groups' statuses.
+      const query = `<RequestMessage xmlns="http://iec.ch/TC57/2011/schema/message"><Header><Verb>get</Verb><Noun>DERGroupStatuses</Noun><MessageID>m1</MessageID></Header><Request><DERGroupStatusQueries xmlns="http://iec.ch/TC57/2017/DERGroupStatusQueries#"><EndDeviceGroup><mRID>storage</mRID></EndDeviceGroup></DERGroupStatusQueries></Request></RequestMessage>`;
+      const cim = await fetch(ready.api as string, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: query });
+      expect(cim.status).toBe(200);
+      const reply = await cim.text();
+      expect(reply).toMatch(/<(\w+:)?Result>OK</);
+      expect(reply).toMatch(/storage/);
       const page = await fetch(ready.dashboard as string);
       expect(page.status).toBe(200);
       expect(await page.text()).toMatch(/<html/i);
@@ -95,12 +106,16 @@ describe('derms start (the process)', () => {
       expect(metrics).toMatch(/derms_devices\{protocol="sunspec",state="fresh"\} 24/);
       expect(metrics).toMatch(/derms_devices\{protocol="openfmb",state="fresh"\} 18/);
       expect(metrics).toMatch(/derms_poll_latency_seconds_count\{protocol="sunspec"\} [1-9]/);
+      // The DMS endpoint hears from the DERMS: group statuses pushed on significant change.
+      for (let i = 0; i < 100 && !pushed.some((m) => m.noun === 'DERGroupStatuses'); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(pushed.find((m) => m.noun === 'DERGroupStatuses')).toMatchObject({ verb: 'changed' });
       child.kill('SIGTERM');
       const started = performance.now();
       expect(await exited).toBe(0);
       expect(performance.now() - started).toBeLessThan(10_000);
     } finally {
       child.kill('SIGKILL');
+      await dms.close();
       await rm(cwd, { recursive: true, force: true });
     }
   }, 90_000);
