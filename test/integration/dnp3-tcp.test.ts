@@ -139,6 +139,13 @@ describe('DNP3 over TCP end to end (simulated outstations <-> Dnp3Adapter, loopb
     expect((await firstValueFrom(a.telemetry$)).derId).toBe('pv-2');
   });
 
+  it('stays alive, saying why, while nothing listens', async () => {
+    const a = adapter('ghost', 'dnp3://127.0.0.1:1?outstation=10&master=1');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(a.lastError).toBe('no connection to 127.0.0.1:1 yet');
+    expect(await a.apply({ kind: 'connect', connected: true, derId: 'ghost' })).toEqual({ status: 'rejected', reason: 'not connected: no connection to 127.0.0.1:1 yet' });
+  });
+
   it('drives several outstations behind one port, each by its link address', async () => {
     const ds = [warm(new SimInverter(pvSpec('pv-a'), 4)), warm(new SimInverter(batterySpec('bat-b'), 5)), warm(new SimInverter(pvSpec('pv-c', { nameplate: { ...pvSpec('x').nameplate, maxW: 7600, maxVA: 7600 } }), 6))];
     const s = await serve(ds.map((device) => ({ device, mode: 'shared' as const })));

@@ -82,6 +82,7 @@ export class Dnp3Adapter implements DeviceAdapter {
   private pollTimer: Subscription | null = null;
   private polling = false;
   private integrityAsked = false;
+  private connectedOnce = false;
   private writes: Promise<unknown> = Promise.resolve();
   private readonly counters: Dnp3AdapterStats = { polls: 0, skipped: 0, failed: 0, samples: 0 };
   private readonly subs: Subscription[] = [];
@@ -159,6 +160,7 @@ export class Dnp3Adapter implements DeviceAdapter {
 
   private onConnected(): void {
     if (this.closed) return;
+    this.connectedOnce = true;
     this.integrityAsked = false;
     // The first poll queues behind the master's startup sequence (integrity poll first).
     this.pollTimer?.unsubscribe();
@@ -184,7 +186,7 @@ export class Dnp3Adapter implements DeviceAdapter {
     this.pollTimer?.unsubscribe();
     this.pollTimer = null;
     if (this.closed) return;
-    this.offline('connection lost');
+    this.offline(this.connectedOnce ? 'connection lost' : `no connection to ${this.target.host}:${this.target.port} yet`);
   }
 
   private async poll(due: number): Promise<void> {
