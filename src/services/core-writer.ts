@@ -4,6 +4,7 @@ import type { DerGroup } from '../core/model/group.js';
 import { Registry, type GroupChange } from '../core/registry.js';
 import type { DurableRegistry, RegistryOps } from '../store/durable-registry.js';
 import type { AuditActor } from '../store/repos/context.js';
+import type { DerRecord } from '../store/records.js';
 import type { GroupChangeContext, GroupOwnership } from '../store/repos/groups.js';
 import type { DermsStore, StoreTx } from '../store/store.js';
 import { registryTopic, type RegistryChangeMessage } from './topics.js';
@@ -29,6 +30,12 @@ export interface CoreTarget {
   readonly registry?: DurableRegistry;
   /** This process's DERMS instance; undefined in a centralized deployment. */
   readonly dermsInstance?: string;
+}
+
+/** The DERMS instance that manages a DER: its feeder's (null: the central one, or not on a feeder). */
+export async function dermsInstanceOf(tx: StoreTx, der: DerRecord): Promise<string | null> {
+  const sp = der.servicePointId ? await tx.customers.servicePoint(der.servicePointId) : undefined;
+  return sp ? ((await tx.feeders.get(sp.feederId))?.dermsInstance ?? null) : null;
 }
 
 /** Run `fn` in one transaction with a CoreWriter; serialized with the local registry's other changes. */
