@@ -57,7 +57,7 @@ function writer(tx: StoreTx, local: (instance: string | null) => boolean, ops: R
     return r;
   };
   const stored = async (groupId: string): Promise<DerGroup> => {
-    const rec = await tx.groups.require(groupId);
+    const rec = await tx.groups.require(groupId, { lock: true });
     if (!rec.active) throw new NotFoundError('DER group', groupId);
     return rec.group;
   };

@@ -136,6 +136,8 @@ export class GroupRequests {
       if (req.state !== 'pending') throw new DermsError('CONFLICT', `group request ${id} is already ${req.state}${req.reasons.length ? ` (${req.reasons.join('; ')})` : ''}`);
       const b = req.body as GroupRequestBody;
       const requester: Actor = { ...actor, orgId: req.orgId, orgKind: (await tx.orgs.require(req.orgId)).kind, role: (await tx.users.get(req.requestedByUserId))?.role ?? actor.role, userId: req.requestedByUserId };
+      // Lock the group first, so a concurrent change to it waits and the rules see its latest members.
+      if (b.kind !== 'form') await tx.groups.get(b.groupId, { lock: true });
       const { reasons, instance } = await this.refusals(tx, requester, b);
       if (reasons.length) throw new DermsError('CONFLICT', `group request ${id} no longer meets the rules: ${reasons.join('; ')}`, reasons.map((message) => ({ path: '', message })));
       const why = { reason: b.reason ?? `group request ${id} (${b.kind})`, requestId: id };

@@ -42,8 +42,8 @@ export interface RegistryOps {
 /**
  * Write-through for the core's registry: a change is validated and applied by the registry, written
  * to the store in the same transaction as whatever else the caller writes (audit, outbox), and only
- * then acknowledged. If the transaction fails the registry is put back exactly as it was (groups
- * are restored with their versions), so memory never holds what the store does not.
+ * then acknowledged. If the transaction fails the registry is put back as it was (the same DER and
+ * groups, groups with their versions), so memory never keeps what the store does not.
  * Changes run one at a time, so the registry moves in the order the store commits.
  */
 export class DurableRegistry {

@@ -150,6 +150,22 @@ describe.each(backends)('customer services flows on $name', (backend) => {
     expect(ok.hosting).toMatchObject({ availableW: 18_000, fits: true });
   });
 
+  it.skipIf(!backend.available)('B: two approvals racing for the last of a feeder\'s capacity: one wins, the other is refused', async () => {
+    const w = await up();
+    const { users, must } = w;
+    const c = await w.customer('Rae');
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const s = await must(users.support('POST', '/api/applications', { customerId: c.id, tariffId: 'flex', servicePoint: { address: `${i} Race St`, feederId: 'feeder-a', phase: 'A' }, der: pvInput(18_000) }));
+      await must(users.support('POST', `/api/applications/${s.application.id}/review`));
+      ids.push(s.application.id);
+    }
+    const results = await Promise.all(ids.map((id) => users.engineering('POST', `/api/applications/${id}/decision`, { decision: 'approve' })));
+    expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
+    expect(results.find((r) => r.status === 409)!.body.error.message).toMatch(/has 12000 W of hosting capacity left/);
+    expect((await w.store.feeders.committedW('feeder-a')).w).toBe(18_000);
+  });
+
   it.skipIf(!backend.available)('B: a failed installation check keeps the application approved; as-built ratings outside the tariff cannot pass', async () => {
     const w = await up();
     const { users, must } = w;

@@ -111,13 +111,14 @@ export class GroupRepo {
     });
   }
 
-  async get(id: string): Promise<GroupRecord | undefined> {
-    const r = await this.c.sql.get<GroupRow>('SELECT * FROM der_groups WHERE id = ?', [id]);
+  /** The group; with `lock`, locked for the rest of the transaction on PostgreSQL (changes to one group serialize). */
+  async get(id: string, o: { lock?: boolean } = {}): Promise<GroupRecord | undefined> {
+    const r = await this.c.sql.get<GroupRow>(`SELECT * FROM der_groups WHERE id = ?${o.lock ? forUpdate(this.c.sql) : ''}`, [id]);
     return r && groupRecord(r);
   }
 
-  async require(id: string): Promise<GroupRecord> {
-    const g = await this.get(id);
+  async require(id: string, o: { lock?: boolean } = {}): Promise<GroupRecord> {
+    const g = await this.get(id, o);
     if (!g) throw notFound('DER group', id);
     return g;
   }
