@@ -1,3 +1,4 @@
+import { Dnp3Adapter } from '../adapters/dnp3/adapter.js';
 import { InProcessAdapter } from '../adapters/in-process.js';
 import { OpenFmbAdapter } from '../adapters/openfmb/adapter.js';
 import { OpenFmbBus } from '../adapters/openfmb/bus.js';
@@ -5,6 +6,7 @@ import { SunSpecAdapter } from '../adapters/sunspec/adapter.js';
 import { DermsError } from '../core/errors.js';
 import type { DerInput } from '../core/model/der.js';
 import type { Clock, DeviceAdapter } from '../core/ports.js';
+import { parseDnp3Url } from '../protocols/dnp3/url.js';
 import { parseModbusUrl } from '../protocols/modbus-url.js';
 import { formatBrokerUrl, type BrokerTarget } from '../protocols/mqtt/url.js';
 import { parseOpenFmbUrl } from '../protocols/openfmb/url.js';
@@ -25,6 +27,8 @@ export interface AdapterContext {
   readonly clock: Clock;
   readonly sim: Simulation | null;
   readonly pollPeriodMs: number;
+  /** Virtual seconds per real second of `clock`: wire timeouts kept on it are stretched by this. */
+  readonly speed?: number;
   readonly metrics?: SystemMetrics;
   /** MQTT client id prefix of this DERMS (fixed, so brokers keep its sessions across restarts). */
   readonly clientId?: string;
@@ -43,10 +47,10 @@ export function endpointOf(protocol: DeviceProtocol, url: string, mRID: string):
       if (!t.module) throw new DermsError('INVALID_INPUT', `${url}: give the OpenFMB module (?module=solar or ?module=ess)`);
       return { protocol: 'openfmb', broker: formatBrokerUrl(t.broker), equipmentMRID: t.mRID, module: t.module };
     }
+    case 'dnp3':
+      return { protocol: 'dnp3', ...parseDnp3Url(url) };
     case 'in-process':
       return { protocol: 'in-process', device: mRID };
-    default:
-      throw new DermsError('UNSUPPORTED', `${url}: ${protocol} devices are not supported yet`);
   }
 }
 
@@ -101,12 +105,18 @@ export class DeviceAdapters {
           },
         });
       }
+      case 'dnp3':
+        return new Dnp3Adapter(id, parseDnp3Url(d.url), ctx.clock, {
+          eventPollMs: ctx.pollPeriodMs,
+          // The master's timers run on the (possibly accelerated) clock; the wire does not.
+          responseTimeoutMs: 2000 * (ctx.speed ?? 1),
+          connectTimeoutMs: 5000 * (ctx.speed ?? 1),
+          onPoll: (ms, ok) => ok && ctx.metrics?.pollLatency('dnp3', ms / 1000),
+        });
       case 'in-process': {
         if (!ctx.sim?.has(id)) throw new DermsError('NOT_FOUND', `no simulated device ${id} to reach in process`);
         return new InProcessAdapter(id, new InProcessLink(ctx.sim.device(id)), ctx.clock, { pollPeriodMs: ctx.pollPeriodMs, timeoutMs: 3000 });
       }
-      default:
-        throw new DermsError('UNSUPPORTED', `${d.url}: no ${d.protocol} adapter yet`);
     }
   }
 

@@ -2,10 +2,12 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { SunSpecClient } from '../adapters/sunspec/client.js';
+import { discoverDnp3 } from '../adapters/dnp3/read-outstation.js';
 import { ModbusSerialTransport } from '../adapters/sunspec/modbus-transport.js';
 import { capabilitiesFrom } from '../adapters/sunspec/semantics.js';
 import { DermsError } from '../core/errors.js';
 import { derKinds, mrid, nameplateSchema, type DerInput } from '../core/model/der.js';
+import { parseDnp3Url } from '../protocols/dnp3/url.js';
 import { parseModbusUrl } from '../protocols/modbus-url.js';
 import type { DeviceEntry } from './devices.js';
 import { endpointOf } from './devices.js';
@@ -13,7 +15,8 @@ import { endpointOf } from './devices.js';
 /**
  * A lab's devices file (`derms start --no-sim --devices FILE`): JSON or YAML, a list of devices by
  * URL. `derms sim serve --endpoints` writes a file of this shape too. Name, kind and nameplate are
- * optional: for SunSpec devices they are discovered (models 1, 120/702, 713).
+ * optional for SunSpec devices (models 1, 120/702, 713) and DNP3 outstations (DER profile
+ * nameplate points); OpenFMB devices need them in the file.
  */
 const entrySchema = z
   .object({
@@ -63,15 +66,20 @@ export async function loadLabDevices(file: string, o: { timeoutMs: number }): Pr
     const protocol = protocolOfUrl(e.url);
     const found = e.nameplate && e.kind ? null : await discover(protocol, e.url, o.timeoutMs);
     const nameplate = e.nameplate ?? found?.nameplate;
-    if (!nameplate) throw new DermsError('INVALID_INPUT', `devices file ${file}: ${e.mRID}: give a nameplate (it can be discovered only for SunSpec devices)`);
+    if (!nameplate) throw new DermsError('INVALID_INPUT', `devices file ${file}: ${e.mRID}: give a nameplate (it is discovered only for SunSpec and DNP3 devices)`);
     const der: DerInput = { mRID: e.mRID, name: e.name ?? found?.name ?? e.mRID, kind: e.kind ?? found?.kind ?? 'pv', nameplate, endpoint: endpointOf(protocol, e.url, e.mRID) };
     out.push({ der, protocol, url: e.url });
   }
   return out;
 }
 
-/** Name, kind and nameplate from a SunSpec device's models. */
+/** Name, kind and nameplate from a SunSpec device's models or a DNP3 outstation's DER profile points. */
 async function discover(protocol: DeviceEntry['protocol'], url: string, timeoutMs: number): Promise<{ name: string; kind: DerInput['kind']; nameplate: DerInput['nameplate'] } | null> {
+  if (protocol === 'dnp3') {
+    const found = await discoverDnp3(parseDnp3Url(url), timeoutMs);
+    // The profile cannot tell a hybrid from a battery; give `kind` in the file for one.
+    return { name: url, kind: found.storage ? 'battery' : 'pv', nameplate: found.nameplate };
+  }
   if (protocol !== 'sunspec') return null;
   const transport = await ModbusSerialTransport.open(parseModbusUrl(url), timeoutMs);
   try {

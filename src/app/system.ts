@@ -133,7 +133,7 @@ async function bringUp(o: SystemOptions, life: Lifecycle): Promise<RunningSystem
   life.add('metrics', () => metrics.stop());
 
   // Adapters: one per device over its protocol.
-  const adapters = new DeviceAdapters({ clock, sim, pollPeriodMs: 1000, metrics, clientId: 'derms', log: (line) => o.say('adapters', line) });
+  const adapters = new DeviceAdapters({ clock, sim, pollPeriodMs: 1000, speed, metrics, clientId: 'derms', log: (line) => o.say('adapters', line) });
   life.add('adapters', () => adapters.close());
   for (const d of devices) {
     core.registry.addDer(d.der);

@@ -6,6 +6,7 @@ import { dmsCommand } from './dms-commands.js';
 import { simRun } from './sim-run.js';
 import { simServe } from './sim-serve.js';
 import { resolveStartSettings, start } from './start.js';
+import { scanDnp3 } from './dnp3-commands.js';
 import { scanOpenFmb } from './openfmb-commands.js';
 import { readPoint, scan, writePoint } from './sunspec-commands.js';
 
@@ -69,9 +70,10 @@ program
 const lab = (c: Command): Command =>
   c
     .option('--models <dir>', 'also load SunSpec model definitions (official JSON) from this folder')
+    .option('--points <file>', 'DNP3: a DER point map (YAML or JSON) over the default profile')
     .option('--timeout <ms>', 'request timeout (default 2000); for openfmb:// how long to wait for a reading and a status (default 10000)', intIn(50, 60_000))
     .option('--json', 'print JSON', false);
-type LabOpts = { models?: string; timeout?: number; json: boolean };
+type LabOpts = { models?: string; points?: string; timeout?: number; json: boolean };
 const labOut = (o: LabOpts) => ({ models: o.models, timeoutMs: o.timeout ?? 2000, json: o.json, out: (l: string) => console.log(l) });
 
 lab(
@@ -79,10 +81,15 @@ lab(
     .command('scan <url>')
     .description(
       'discover a SunSpec device and print its models and points (modbus-tcp://host:port?unit=N or modbus-rtu:///dev/ttyX?baud=9600&unit=N), ' +
-        'or print the latest OpenFMB profiles of a device (openfmb://host:port/<mRID>?module=solar|ess; openfmbs:// over TLS)',
+        'or print the latest OpenFMB profiles of a device (openfmb://host:port/<mRID>?module=solar|ess; openfmbs:// over TLS), ' +
+        'or integrity-poll a DNP3 outstation and print its DER profile points (dnp3://host:port?outstation=N&master=M)',
     ),
 ).action(async (url: string, o: LabOpts) =>
-  /^openfmbs?:/i.test(url) ? scanOpenFmb(url, { timeoutMs: o.timeout ?? 10_000, json: o.json, out: (l) => console.log(l) }) : scan(url, labOut(o)),
+  /^openfmbs?:/i.test(url)
+    ? scanOpenFmb(url, { timeoutMs: o.timeout ?? 10_000, json: o.json, out: (l) => console.log(l) })
+    : /^dnp3:/i.test(url)
+      ? scanDnp3(url, { json: o.json, timeoutMs: o.timeout ?? 2000, out: (l) => console.log(l), ...(o.points ? { pointMap: o.points } : {}) })
+      : scan(url, labOut(o)),
 );
 lab(program.command('read <url> <point>').description('read one point, e.g. 701.W')).action(async (url: string, point: string, o: LabOpts) => readPoint(url, point, labOut(o)));
 lab(program.command('write <url> <point> <value>').description('write one point (scaled value), show the registers written and the read-back')).action(

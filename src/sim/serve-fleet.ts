@@ -3,11 +3,12 @@ import { EmbeddedBroker } from '../protocols/mqtt/broker.js';
 import { formatBrokerUrl, parseBrokerUrl } from '../protocols/mqtt/url.js';
 import type { Simulation } from './engine.js';
 import type { FleetSpec } from './fleet-spec.js';
+import { Dnp3Servers, type Dnp3Endpoint } from './dnp3/servers.js';
 import { OpenFmbGateway, type OpenFmbEndpoint } from './openfmb/gateway.js';
 import { SunSpecServers, type SunSpecEndpoint } from './sunspec/server.js';
 
 /** One served device: where a DERMS reaches it (the list `derms sim serve --endpoints` writes). */
-export type FleetEndpoint = SunSpecEndpoint | OpenFmbEndpoint;
+export type FleetEndpoint = SunSpecEndpoint | Dnp3Endpoint | OpenFmbEndpoint;
 
 export interface ServeFleetOptions {
   readonly host: string;
@@ -33,8 +34,9 @@ export interface ServedFleet {
 
 /**
  * Serve every simulated device on its protocol on real sockets: SunSpec Modbus TCP (a port per
- * device or gateway ports by unit id) and OpenFMB over MQTT (through an embedded broker or an
- * external one). Used by `derms sim serve` and `derms start`.
+ * device or gateway ports by unit id), DNP3 outstations (ports shared by link address) and
+ * OpenFMB over MQTT (through an embedded broker or an external one). Used by `derms sim serve`
+ * and `derms start`.
  */
 export async function serveFleet(sim: Simulation, fleet: FleetSpec, clock: Clock, o: ServeFleetOptions): Promise<ServedFleet> {
   const closers: (() => Promise<void>)[] = [];
@@ -55,6 +57,19 @@ export async function serveFleet(sim: Simulation, fleet: FleetSpec, clock: Clock
       endpoints.push(...servers.endpoints());
       const ports = new Set(servers.endpoints().map((e) => e.port)).size;
       summary.set('sunspec', `${sunspec.length} SunSpec Modbus TCP device(s) on ${ports} port(s) of ${o.host}`);
+    }
+
+    const dnp3 = fleet.devices.filter((d) => d.protocol === 'dnp3');
+    if (dnp3.length) {
+      // Outstations share ports by link address unless the file pins a port; published values follow each simulation step.
+      const servers = await Dnp3Servers.start(
+        dnp3.map((d) => ({ device: sim.device(d.id), outstation: d.endpoint.outstation, mode: d.endpoint.port !== undefined ? ('port' as const) : ('shared' as const), port: d.endpoint.port })),
+        { host: o.host, refreshMs: fleet.clock.stepMs, refreshOn: clock },
+      );
+      closers.push(() => servers.close());
+      endpoints.push(...servers.endpoints());
+      const ports = new Set(servers.endpoints().map((e) => e.port)).size;
+      summary.set('dnp3', `${dnp3.length} DNP3 outstation(s) on ${ports} port(s) of ${o.host}`);
     }
 
     const openfmb = fleet.devices.filter((d) => d.protocol === 'openfmb');

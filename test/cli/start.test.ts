@@ -85,7 +85,7 @@ describe('derms start (the process)', () => {
         });
         void exited.then((code) => reject(new Error(`exited ${code} before ready; stderr: ${stderr}`)));
       });
-      expect(lines.map((l) => l.part).filter(Boolean)).toEqual(expect.arrayContaining(['simulator', 'devices/sunspec', 'devices/mqtt', 'devices/openfmb', 'core', 'http']));
+      expect(lines.map((l) => l.part).filter(Boolean)).toEqual(expect.arrayContaining(['simulator', 'devices/sunspec', 'devices/dnp3', 'devices/mqtt', 'devices/openfmb', 'core', 'http']));
       expect(ready).toMatchObject({ ready: true, ders: 60, online: 60 });
       const health = await fetch(ready.health as string);
       expect(health.status).toBe(200);
@@ -105,6 +105,8 @@ describe('derms start (the process)', () => {
       const metrics = await (await fetch(ready.metrics as string)).text();
       expect(metrics).toMatch(/derms_devices\{protocol="sunspec",state="fresh"\} 24/);
       expect(metrics).toMatch(/derms_devices\{protocol="openfmb",state="fresh"\} 18/);
+      expect(metrics).toMatch(/derms_devices\{protocol="dnp3",state="fresh"\} 18/);
+      expect(metrics).toMatch(/derms_poll_latency_seconds_count\{protocol="dnp3"\} [1-9]/);
       expect(metrics).toMatch(/derms_poll_latency_seconds_count\{protocol="sunspec"\} [1-9]/);
       // The DMS endpoint hears from the DERMS: group statuses pushed on significant change.
       for (let i = 0; i < 100 && !pushed.some((m) => m.noun === 'DERGroupStatuses'); i++) await new Promise((r) => setTimeout(r, 100));

@@ -5,8 +5,17 @@
 import { OpType, Qualifier, TripClose, type BlockSpec, type MasterCommand, type Measurement } from '../../protocols/dnp3/index.js';
 import { emptySnapshot, type DnpCommandStep, type MutablePointSnapshot, type ReadBackCheck } from '../../protocols/dnp3/der-profile/index.js';
 
-/** Record one measurement in a snapshot (raw value, by kind and index). */
+/** The ONLINE quality flag: without it a point's value is not valid (never set since restart, or off line). */
+const ONLINE = 0x01;
+
+/**
+ * Record one measurement in a snapshot (raw value, by kind and index). A point that is not
+ * ONLINE leaves the snapshot: an outstation serves every index of its database, and one the
+ * device never set (a PV inverter's state of charge, say) must not read as a value.
+ */
 export function putMeasurement(s: MutablePointSnapshot, m: Measurement): void {
+  const map = m.kind === 'analogInput' ? s.ai : m.kind === 'binaryInput' ? s.bi : m.kind === 'analogOutputStatus' ? s.aoStatus : m.kind === 'binaryOutputStatus' ? s.boStatus : s.counters;
+  if ((m.flags & ONLINE) === 0) return void map.delete(m.index);
   switch (m.kind) {
     case 'analogInput':
       return void s.ai.set(m.index, Number(m.value));

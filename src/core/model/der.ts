@@ -49,8 +49,10 @@ export type Endpoint = z.output<typeof endpointSchema>;
 export function endpointKey(e: Endpoint): string {
   switch (e.protocol) {
     case 'sunspec-tcp':
-    case 'dnp3':
       return `${e.protocol}://${e.host}:${e.port}`;
+    case 'dnp3':
+      // Each outstation has its own association (connection), even behind a shared port.
+      return `dnp3://${e.host}:${e.port}/${e.outstation}`;
     case 'sunspec-rtu':
       return `sunspec-rtu://${e.path}`;
     case 'openfmb':
