@@ -9,4 +9,5 @@ export { EnergyRollups, type EnergyRollupOptions } from './energy-rollups.js';
 export { DispatchRecorder } from './dispatch-recorder.js';
 export { registryFollower } from './registry-follower.js';
 export { openApiDocument } from './openapi.js';
+export { DurableCimOutbox, CIM_PUSH_TOPIC } from './cim-outbox.js';
 export { topics, registryTopic, type CimGroupEvent, type CustomerNotification, type ProviderNotification, type RegistryChangeMessage } from './topics.js';

@@ -271,6 +271,17 @@ export const migrations: readonly Migration[] = [
       'CREATE INDEX outbox_key ON outbox(msg_key, state, id)',
     ],
   },
+  {
+    version: 2,
+    name: 'outbox message ids and coalescing',
+    statements: [
+      // The sender's own id for a message (to settle it by), and a key under which a newer message
+      // replaces an older one still waiting (a status superseded by a newer status).
+      'ALTER TABLE outbox ADD COLUMN ext_id TEXT',
+      'ALTER TABLE outbox ADD COLUMN coalesce_key TEXT',
+      'CREATE INDEX outbox_ext ON outbox(topic, ext_id)',
+    ],
+  },
 ];
 
 function text(s: Statement, dialect: Dialect): string | null {

@@ -10,6 +10,8 @@ export interface OutboxMessage {
   /** Messages with the same key are delivered in id order, each after the previous is done or dead. */
   readonly key: string | null;
   readonly payload: unknown;
+  /** The sender's id for the message, when it gave one. */
+  readonly extId: string | null;
   /** Delivery attempts so far, including the one in progress after a claim. */
   readonly attempts: number;
   readonly createdAt: number;
@@ -39,7 +41,8 @@ export function retryDelayMs(attempts: number, o: OutboxOptions = {}): number {
  * claim (a lease), ack when delivered, fail to retry with backoff.
  */
 export interface Outbox {
-  enqueue(m: { topic: string; key?: string | null; payload: unknown; delayMs?: number }): Promise<number>;
+  /** Queue a message; `extId` is the sender's own id for it, `coalesceKey` see `supersede`. */
+  enqueue(m: { topic: string; key?: string | null; payload: unknown; delayMs?: number; extId?: string; coalesceKey?: string }): Promise<number>;
   /** Up to `limit` ready messages, leased to `worker` for `leaseMs` (an unacked lease expires and the message is claimable again). */
   claim(o: { worker: string; topics?: readonly string[]; limit?: number; leaseMs?: number }): Promise<OutboxMessage[]>;
   ack(id: number, worker: string): Promise<void>;
@@ -58,12 +61,14 @@ interface Row {
   state: OutboxState;
   last_error: string | null;
   claimed_by?: string | null;
+  ext_id: string | null;
 }
 const message = (r: Row): OutboxMessage => ({
   id: r.id,
   topic: r.topic,
   key: r.msg_key,
   payload: fromJson<unknown>(r.payload),
+  extId: r.ext_id,
   attempts: r.attempts,
   createdAt: r.created_at,
   availableAt: r.available_at,
@@ -71,7 +76,7 @@ const message = (r: Row): OutboxMessage => ({
   lastError: r.last_error,
 });
 
-const COLUMNS = 'id, topic, msg_key, payload, attempts, created_at, available_at, state, last_error';
+const COLUMNS = 'id, topic, msg_key, payload, ext_id, attempts, created_at, available_at, state, last_error';
 
 export class OutboxRepo implements Outbox {
   private readonly o: Required<OutboxOptions>;
@@ -83,13 +88,60 @@ export class OutboxRepo implements Outbox {
     this.o = { ...DEFAULTS, ...options };
   }
 
-  async enqueue(m: { topic: string; key?: string | null; payload: unknown; delayMs?: number }): Promise<number> {
+  async enqueue(m: { topic: string; key?: string | null; payload: unknown; delayMs?: number; extId?: string; coalesceKey?: string }): Promise<number> {
     const now = this.c.now();
     const r = await this.c.sql.get<{ id: number }>(
-      "INSERT INTO outbox (topic, msg_key, payload, created_at, available_at, attempts, state) VALUES (?, ?, ?, ?, ?, 0, 'pending') RETURNING id",
-      [m.topic, m.key ?? null, toJson(m.payload), now, now + (m.delayMs ?? 0)],
+      "INSERT INTO outbox (topic, msg_key, payload, created_at, available_at, attempts, state, ext_id, coalesce_key) VALUES (?, ?, ?, ?, ?, 0, 'pending', ?, ?) RETURNING id",
+      [m.topic, m.key ?? null, toJson(m.payload), now, now + (m.delayMs ?? 0), m.extId ?? null, m.coalesceKey ?? null],
     );
     return r!.id;
+  }
+
+  // Queue-style use (one sender per topic that peeks at the head of each key's queue, as the CIM
+  // facade's Deliverer does): the head of a key may be in flight, so it is never replaced or dropped.
+
+  /** The oldest waiting message of a key. */
+  async head(topic: string, key: string): Promise<OutboxMessage | undefined> {
+    const r = await this.c.sql.get<Row>(`SELECT ${COLUMNS} FROM outbox WHERE topic = ? AND msg_key = ? AND state = 'pending' ORDER BY id LIMIT 1`, [topic, key]);
+    return r && message(r);
+  }
+
+  /** Delete waiting messages of a key with this coalesce key, except the head; resolves to how many. */
+  async supersede(topic: string, key: string, coalesceKey: string): Promise<number> {
+    return this.c.sql.run(
+      `DELETE FROM outbox WHERE topic = ? AND msg_key = ? AND coalesce_key = ? AND state = 'pending'
+         AND id > (SELECT MIN(h.id) FROM outbox h WHERE h.topic = ? AND h.msg_key = ? AND h.state = 'pending')`,
+      [topic, key, coalesceKey, topic, key],
+    );
+  }
+
+  /** Delete and return the oldest waiting message of a topic that is not the head of its key. */
+  dropOldestQueued(topic: string): Promise<OutboxMessage | undefined> {
+    return this.c.atomic(async (c) => {
+      const r = await c.sql.get<Row>(
+        `SELECT ${COLUMNS} FROM outbox o WHERE o.topic = ? AND o.state = 'pending'
+           AND o.id > (SELECT MIN(h.id) FROM outbox h WHERE h.topic = o.topic AND h.msg_key = o.msg_key AND h.state = 'pending')
+         ORDER BY o.id LIMIT 1`,
+        [topic],
+      );
+      if (r) await c.sql.run('DELETE FROM outbox WHERE id = ?', [r.id]);
+      return r && message(r);
+    });
+  }
+
+  /** Mark a message delivered by the sender's id; resolves to its key, or undefined when it was not waiting. */
+  async settle(topic: string, extId: string): Promise<string | null | undefined> {
+    const r = await this.c.sql.get<{ msg_key: string | null }>(
+      "UPDATE outbox SET state = 'done', done_at = ? WHERE topic = ? AND ext_id = ? AND state = 'pending' RETURNING msg_key",
+      [this.c.now(), topic, extId],
+    );
+    return r?.msg_key;
+  }
+
+  /** Waiting messages of a topic per key. */
+  async depthByKey(topic: string): Promise<Record<string, number>> {
+    const rows = await this.c.sql.all<{ k: string; n: number }>("SELECT msg_key AS k, COUNT(*) AS n FROM outbox WHERE topic = ? AND state = 'pending' AND msg_key IS NOT NULL GROUP BY msg_key", [topic]);
+    return Object.fromEntries(rows.map((r) => [r.k, r.n]));
   }
 
   async claim(o: { worker: string; topics?: readonly string[]; limit?: number; leaseMs?: number }): Promise<OutboxMessage[]> {

@@ -399,6 +399,51 @@ describe.each(backends)('store contract on $name', (backend) => {
       expect((await s.outbox.claim({ worker: 'w' })).map((m) => m.id)).toEqual([a2]);
     });
 
+    it('queue use by one sender: head per key, coalescing behind the head, eviction of the oldest non-head, settling by the sender\'s id', async () => {
+      const s = await open();
+      const put = (key: string, extId: string, coalesceKey?: string) => s.outbox.enqueue({ topic: 'cim.push', key, payload: { extId }, extId, ...(coalesceKey ? { coalesceKey } : {}) });
+      await put('dms-a', 'a1', 'status:g1');
+      await put('dms-a', 'a2', 'status:g1');
+      await put('dms-a', 'a3', 'status:g2');
+      await put('dms-b', 'b1');
+      expect((await s.outbox.head('cim.push', 'dms-a'))?.extId).toBe('a1');
+      expect(await s.outbox.depthByKey('cim.push')).toEqual({ 'dms-a': 3, 'dms-b': 1 });
+      // a1 is the head (may be in flight): only a2 is replaced.
+      expect(await s.outbox.supersede('cim.push', 'dms-a', 'status:g1')).toBe(1);
+      await put('dms-a', 'a4', 'status:g1');
+      expect((await s.outbox.dropOldestQueued('cim.push'))?.extId).toBe('a3');
+      expect(await s.outbox.settle('cim.push', 'a1')).toBe('dms-a');
+      expect(await s.outbox.settle('cim.push', 'a1')).toBeUndefined();
+      expect((await s.outbox.head('cim.push', 'dms-a'))?.extId).toBe('a4');
+      expect(await s.outbox.dropOldestQueued('cim.push')).toBeUndefined(); // a4 and b1 both head their queues
+      expect(await s.outbox.depthByKey('cim.push')).toEqual({ 'dms-a': 1, 'dms-b': 1 });
+    });
+
+    it('a version-1 store is upgraded in place when opened, its data kept', async () => {
+      const s = await open();
+      await s.close();
+      const db = backend.name === 'sqlite' ? openSqlite(backend.lastUrl().slice('sqlite:'.length)) : await openPostgres(backend.lastUrl());
+      try {
+        // Rebuild the database as version 1 left it, with a message in the outbox.
+        if (backend.name === 'postgres') {
+          await db.run('DROP SCHEMA public CASCADE');
+          await db.run('CREATE SCHEMA public');
+        } else {
+          const tables = await db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
+          await db.run('PRAGMA foreign_keys = OFF');
+          for (const t of tables) await db.run(`DROP TABLE ${t.name}`);
+          await db.run('PRAGMA foreign_keys = ON');
+        }
+        expect(await migrate(db, migrations.slice(0, 1))).toEqual({ from: 0, to: 1 });
+        await db.run("INSERT INTO outbox (topic, msg_key, payload, created_at, available_at, attempts, state) VALUES ('t', 'k', '{\"v\":1}', 1, 1, 0, 'pending')");
+      } finally {
+        await db.close();
+      }
+      const upgraded = await reopen();
+      expect(upgraded.schemaVersion).toBe(migrations.at(-1)!.version);
+      expect(await upgraded.outbox.list()).toMatchObject([{ topic: 't', key: 'k', payload: { v: 1 }, extId: null }]);
+    });
+
     it('an expired lease makes the message claimable again; concurrent claimers never share a message', async () => {
       const s = await open();
       const ids = [];
