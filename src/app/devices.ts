@@ -4,12 +4,12 @@ import { OpenFmbAdapter } from '../adapters/openfmb/adapter.js';
 import { OpenFmbBus } from '../adapters/openfmb/bus.js';
 import { SunSpecAdapter } from '../adapters/sunspec/adapter.js';
 import { DermsError } from '../core/errors.js';
-import type { DerInput } from '../core/model/der.js';
+import type { Der, DerInput } from '../core/model/der.js';
 import type { Clock, DeviceAdapter } from '../core/ports.js';
-import { parseDnp3Url } from '../protocols/dnp3/url.js';
-import { parseModbusUrl } from '../protocols/modbus-url.js';
-import { formatBrokerUrl, type BrokerTarget } from '../protocols/mqtt/url.js';
-import { parseOpenFmbUrl } from '../protocols/openfmb/url.js';
+import { formatDnp3Url, parseDnp3Url } from '../protocols/dnp3/url.js';
+import { formatModbusUrl, parseModbusUrl } from '../protocols/modbus-url.js';
+import { formatBrokerUrl, parseBrokerUrl, type BrokerTarget } from '../protocols/mqtt/url.js';
+import { formatOpenFmbUrl, parseOpenFmbUrl } from '../protocols/openfmb/url.js';
 import type { Simulation } from '../sim/engine.js';
 import { InProcessLink } from '../sim/in-process-link.js';
 import type { SystemMetrics } from './metrics.js';
@@ -54,6 +54,26 @@ export function endpointOf(protocol: DeviceProtocol, url: string, mRID: string):
   }
 }
 
+/** Where to reach a registered DER, from its registry endpoint. */
+export function entryFromDer(der: Der): DeviceEntry {
+  const e = der.endpoint;
+  switch (e.protocol) {
+    case 'sunspec-tcp':
+      return { der, protocol: 'sunspec', url: formatModbusUrl({ kind: 'tcp', host: e.host, port: e.port, unit: e.unitId }) };
+    case 'sunspec-rtu':
+      return { der, protocol: 'sunspec', url: formatModbusUrl({ kind: 'rtu', path: e.path, baudRate: e.baudRate, parity: 'none', unit: e.unitId }) };
+    case 'dnp3':
+      return { der, protocol: 'dnp3', url: formatDnp3Url({ host: e.host, port: e.port, outstation: e.outstation, master: e.master }) };
+    case 'openfmb': {
+      if (!e.broker) throw new DermsError('INVALID_INPUT', `${der.mRID}: an OpenFMB endpoint needs its broker URL`);
+      const b = parseBrokerUrl(e.broker);
+      return { der, protocol: 'openfmb', url: formatOpenFmbUrl({ host: b.host, port: b.port, tls: b.tls !== null, mRID: e.equipmentMRID, module: e.module }) };
+    }
+    case 'in-process':
+      return { der, protocol: 'in-process', url: `in-process:${e.device}` };
+  }
+}
+
 /**
  * Opens the DERMS-side adapter for each device over its protocol, sharing what is shared (one
  * MQTT connection per broker for every OpenFMB device on it), and closes it all again.
@@ -64,10 +84,19 @@ export class DeviceAdapters {
 
   constructor(private readonly ctx: AdapterContext) {}
 
+  /** An adapter this object closes with the rest. */
   open(d: DeviceEntry): DeviceAdapter {
     const a = this.create(d);
     this.adapters.push(a);
     return a;
+  }
+
+  /** Close one adapter opened here (a DER removed from the registry). */
+  async closeOne(a: DeviceAdapter | undefined): Promise<void> {
+    const i = a ? this.adapters.indexOf(a) : -1;
+    if (i < 0) return;
+    this.adapters.splice(i, 1);
+    await a!.close().catch(() => undefined);
   }
 
   /** Close every adapter (stops polling), then the shared connections. */
@@ -77,7 +106,8 @@ export class DeviceAdapters {
     this.buses.clear();
   }
 
-  private create(d: DeviceEntry): DeviceAdapter {
+  /** An adapter the caller closes (a one-off check); shared connections are still shared. */
+  create(d: DeviceEntry): DeviceAdapter {
     const id = d.der.mRID;
     const ctx = this.ctx;
     switch (d.protocol) {

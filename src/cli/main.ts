@@ -37,14 +37,15 @@ program
   .option('--host <host>', 'address the HTTP server listens on (default 127.0.0.1)')
   .option('--port <n>', 'HTTP port (default 8080; 0: any free port)', intIn(0, 65535))
   .option('--speed <x>', "clock factor: virtual seconds per real second (default: the fleet file's pace)", positive)
+  .option('--store <url>', 'where state is kept: sqlite:PATH (default sqlite:data/derms.db) or postgres://user:pass@host/db')
   .option('--mqtt <broker>', 'MQTT broker for OpenFMB: embedded (default) or mqtt://host:port, mqtts://user:pass@host:port')
   .option('--dms-endpoint <url>', 'a DMS endpoint for CIM pushes (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
   .option('--connect-timeout <s>', 'how long to wait for devices before declaring ready (default 30)', positive)
   .option('--config <file>', 'settings file (YAML or JSON; keys as the options: fleet, port, speed, ...); environment DERMS_* and options override it')
   .option('--json', 'print each line as one JSON object (the ready line: {"ready":true,"api":...})')
-  .action(async (o: { fleet?: string; sim: boolean; devices?: string; host?: string; port?: number; speed?: number; mqtt?: string; dmsEndpoint?: string[]; connectTimeout?: number; config?: string; json?: boolean }) => {
+  .action(async (o: { fleet?: string; sim: boolean; devices?: string; host?: string; port?: number; speed?: number; store?: string; mqtt?: string; dmsEndpoint?: string[]; connectTimeout?: number; config?: string; json?: boolean }) => {
     const settings = await resolveStartSettings(
-      { fleet: o.fleet, sim: o.sim === false ? false : undefined, devices: o.devices, host: o.host, port: o.port, speed: o.speed, mqtt: o.mqtt, dmsEndpoints: o.dmsEndpoint, connectTimeoutS: o.connectTimeout, json: o.json },
+      { fleet: o.fleet, sim: o.sim === false ? false : undefined, devices: o.devices, host: o.host, port: o.port, speed: o.speed, store: o.store, mqtt: o.mqtt, dmsEndpoints: o.dmsEndpoint, connectTimeoutS: o.connectTimeout, json: o.json },
       process.env,
       o.config,
     );
@@ -116,6 +117,7 @@ sim
   .option('--endpoints <file>', 'write the endpoint list (JSON: mRID, protocol, url) here')
   .option('--host <host>', 'address to listen on', '127.0.0.1')
   .option('--base-port <port>', 'first TCP port (0: any free port)', intIn(0, 65535), 0)
+  .option('--store <url>', 'where state is kept: sqlite:PATH (default sqlite:data/derms.db) or postgres://user:pass@host/db')
   .option('--mqtt <broker>', 'OpenFMB devices: embedded (an MQTT broker in this process) or an external broker URL (mqtt://host:1883, mqtts://host:8883?ca=FILE)', 'embedded')
   .option('--mqtt-port <port>', 'TCP port of the embedded MQTT broker (0: any free port)', intIn(0, 65535), 0)
   .option('--speed <x>', "virtual seconds per real second (default: the fleet file's pace)", positive)

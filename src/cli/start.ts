@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { startSystem, type RunningSystem } from '../app/system.js';
 import { DermsError } from '../core/errors.js';
+import { DEFAULT_STORE_URL, parseStoreUrl } from '../store/index.js';
 import { DEMO_FLEET } from './demo.js';
 
 /** `derms start` settings: from the command line, else the environment, else a config file, else defaults. */
@@ -15,6 +16,16 @@ export const startSettingsSchema = z
     host: z.string().min(1).default('127.0.0.1'),
     port: z.coerce.number().int().min(0).max(65535).default(8080),
     speed: z.coerce.number().positive().optional(),
+    store: z
+      .string()
+      .default(DEFAULT_STORE_URL)
+      .superRefine((v, ctx) => {
+        try {
+          parseStoreUrl(v);
+        } catch (e) {
+          ctx.addIssue({ code: 'custom', message: e instanceof Error ? e.message : String(e) });
+        }
+      }),
     mqtt: z.string().regex(/^(embedded|mqtts?:\/\/.+)$/, 'embedded, or a broker URL mqtt://host:port or mqtts://host:port').default('embedded'),
     connectTimeoutS: z.coerce.number().positive().max(3600).default(30),
     /** DMS endpoints for CIM pushes; the environment gives them comma-separated. */
@@ -39,6 +50,7 @@ const ENV: Record<string, string> = {
   port: 'DERMS_PORT',
   speed: 'DERMS_SPEED',
   mqtt: 'DERMS_MQTT',
+  store: 'DERMS_STORE',
   connectTimeoutS: 'DERMS_CONNECT_TIMEOUT_S',
   dmsEndpoints: 'DERMS_DMS_ENDPOINTS',
 };
@@ -97,6 +109,7 @@ export async function start(s: StartSettings, io: StartIo): Promise<void> {
     port: s.port,
     speed: s.speed,
     mqtt: s.mqtt,
+    store: s.store,
     dmsEndpoints: s.dmsEndpoints,
     connectTimeoutMs: s.connectTimeoutS * 1000,
     say,

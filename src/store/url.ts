@@ -46,3 +46,15 @@ export function parseStoreUrl(text: string): StoreLocation {
   const shown = scheme ? `${scheme}:` : JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}...` : s);
   throw new StoreUrlError(`unsupported store ${shown}; use sqlite:PATH or postgres://user@host/db`);
 }
+
+/** A store location for logs: a PostgreSQL password is masked. */
+export function redactStoreUrl(text: string): string {
+  if (!/^postgres(ql)?:/i.test(text)) return text;
+  try {
+    const u = new URL(text);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://(unreadable URL)';
+  }
+}

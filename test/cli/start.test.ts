@@ -1,18 +1,12 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
-import { packageRoot } from '../../src/cli/paths.js';
 import { startDmsListener, type ReceivedMessage } from '../../src/cim-api/index.js';
 import { resolveStartSettings } from '../../src/cli/start.js';
 import { isDermsError } from '../../src/core/errors.js';
+import { startDerms } from '../support/derms-process.js';
 
-const main = join(packageRoot(), 'src', 'cli', 'main.ts');
-/** tsx resolved from the package, not from the (foreign) working directory. */
-const tsx = pathToFileURL(join(packageRoot(), 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 
 async function settingsError(cli: Record<string, unknown>, env: NodeJS.ProcessEnv = {}, file?: string): Promise<string> {
   try {
@@ -67,24 +61,8 @@ describe('derms start (the process)', () => {
     const cwd = await mkdtemp(join(tmpdir(), 'derms-start-cwd-'));
     const pushed: ReceivedMessage[] = [];
     const dms = await startDmsListener({ host: '127.0.0.1', onMessage: (m) => pushed.push(m) });
-    const child = spawn(process.execPath, ['--import', tsx, main, 'start', '--json', '--port', '0', '--speed', '5', '--dms-endpoint', `${dms.url}/events`], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const { child, lines, ready, exited } = await startDerms(cwd, ['--port', '0', '--speed', '5', '--dms-endpoint', `${dms.url}/events`]);
     try {
-      const lines: Record<string, unknown>[] = [];
-      const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no ready line in 60 s; stderr: ${stderr}`)), 60_000);
-        createInterface({ input: child.stdout }).on('line', (line) => {
-          const obj = JSON.parse(line) as Record<string, unknown>; // every line is one JSON object
-          lines.push(obj);
-          if (obj.ready === true) {
-            clearTimeout(timer);
-            resolve(obj);
-          }
-        });
-        void exited.then((code) => reject(new Error(`exited ${code} before ready; stderr: ${stderr}`)));
-      });
       expect(lines.map((l) => l.part).filter(Boolean)).toEqual(expect.arrayContaining(['simulator', 'devices/sunspec', 'devices/dnp3', 'devices/mqtt', 'devices/openfmb', 'core', 'http']));
       expect(ready).toMatchObject({ ready: true, ders: 60, online: 60 });
       const health = await fetch(ready.health as string);
