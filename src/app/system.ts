@@ -11,6 +11,7 @@ import type { FleetSpec } from '../sim/fleet-spec.js';
 import { pace } from '../sim/pacer.js';
 import { buildCore, type CoreParts } from './core.js';
 import { registerDashboard } from './dashboard/index.js';
+import { dashboardServices } from './dashboard-services.js';
 import { Subject } from 'rxjs';
 import { DeviceAdapters, endpointOf, entryFromDer, type DeviceEntry } from './devices.js';
 import { RegistryPersister } from './registry-persister.js';
@@ -235,8 +236,8 @@ async function bringUp(o: SystemOptions, life: Lifecycle): Promise<RunningSystem
     }
   });
   const probe = adapterProbe((der) => adapters.create(entryFromDer(der)), clock, { timeoutMs: 10_000 * speed });
-  await registerCustomerServices(app, { store, registry: durable, probe, clock });
-  await registerDashboard(app, { core, sim, fleet, protocolOf });
+  const services = await registerCustomerServices(app, { store, registry: durable, probe, clock });
+  await registerDashboard(app, { core, sim, fleet, protocolOf, services: await dashboardServices(store, services) });
   await app.register(cim.plugin);
   await app.listen({ host: o.host, port: o.port });
   life.add('http', () => app.close());

@@ -75,6 +75,15 @@ describe('derms start (the process)', () => {
       const reply = await cim.text();
       expect(reply).toMatch(/<(\w+:)?Result>OK</);
       expect(reply).toMatch(/storage/);
+      // Customer services behind the dashboard: the seeded applications, the default groups' history, a refused decision.
+      const ui = (path: string): URL => new URL(path, ready.dashboard as string);
+      const apps = (await (await fetch(ui('/ui/api/services/applications'))).json()) as { applications: { id: string; state: string }[] };
+      expect(apps.applications).toHaveLength(60);
+      expect(apps.applications.every((a) => a.state === 'connected')).toBe(true);
+      const history = (await (await fetch(ui("/ui/api/services/memberships?groupId=storage"))).json()) as { entries: unknown[] };
+      expect(history.entries.length).toBeGreaterThan(0);
+      const refused = await fetch(ui(`/ui/api/services/applications/${apps.applications[0]!.id}/decision`), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'approve', reason: '' }) });
+      expect(refused.status).toBe(409);
       const page = await fetch(ready.dashboard as string);
       expect(page.status).toBe(200);
       expect(await page.text()).toMatch(/<html/i);
