@@ -114,12 +114,17 @@ export class OpenFmbGateway {
     this.conn.onMessage((topic, payload) => this.onMessage(topic, payload));
   }
 
-  /** Connect, subscribe to each device's controls, start publishing (each device announces itself in its first slot). */
+  /** Connect, subscribe to the controls of its modules, start publishing (each device announces itself in its first slot). */
   static async start(devices: readonly OpenFmbServedDevice[], o: OpenFmbGatewayOptions): Promise<OpenFmbGateway> {
     const g = new OpenFmbGateway(devices, o);
     try {
       await g.conn.whenOnline(o.connectTimeoutMs ?? 5000);
-      const filters = g.served.flatMap((s) => (['Control', 'DiscreteControl'] as const).map((k) => profileTopic(s.module, k, s.mRID)));
+      // One wildcard per module and control profile, not one filter per device: brokers (aedes in
+      // particular) slow down badly with tens of thousands of filters in a persistent session, and
+      // QoS 1 controls are still queued for the session while the gateway is away. Controls for
+      // equipment this gateway does not serve are counted as unknown devices.
+      const modules = [...new Set(g.served.map((s) => s.module))];
+      const filters = modules.flatMap((m) => (['Control', 'DiscreteControl'] as const).map((k) => profileTopic(m, k, '+')));
       await g.conn.subscribe(filters, 1);
     } catch (e) {
       await g.conn.close();
