@@ -147,3 +147,9 @@ export class BenchAdapter implements DeviceAdapter {
     return Promise.resolve();
   }
 }
+
+/** Index of the first endpoint of this kind (0 when there is none). */
+export function kindIndex(eps: readonly { readonly kind: BenchKind }[], kind: BenchKind): number {
+  const i = eps.findIndex((e) => e.kind === kind);
+  return i < 0 ? 0 : i;
+}

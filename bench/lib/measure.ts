@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -82,4 +83,29 @@ export class Rng {
   int(n: number): number {
     return Math.floor(this.next() * n);
   }
+}
+
+/** The soft limit on open files (each simulated device costs sockets on both sides). */
+export function fileDescriptorLimit(): number {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    if (m) return Number(m[1]);
+  } catch {
+    // not Linux: assume a generous limit
+  }
+  return 65_536;
+}
+
+export function settle(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A count for log lines and notes: 12,345. */
+export function fmt(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+/** A ratio as a percentage for log lines: `100 %` when whole, else with `digits` decimals. */
+export function pct(x: number, digits = 2): string {
+  return `${(100 * x).toFixed(x === 1 ? 0 : digits)} %`;
 }

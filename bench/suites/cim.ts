@@ -15,7 +15,7 @@ import { Simulation } from '../../src/sim/engine.js';
 import { loadFleetFile } from '../../src/sim/fleet-file.js';
 import { InProcessLink } from '../../src/sim/in-process-link.js';
 import { BenchAdapter, derId, derInput, kindOf, sampleFor } from '../lib/fleet.js';
-import { Rng, collectGarbage, machine, median, nowMs, percentile, round } from '../lib/measure.js';
+import { collectGarbage, fmt, machine, median, nowMs, percentile, Rng, round } from '../lib/measure.js';
 import { startService, type Service } from '../lib/service.js';
 import { BenchFailure, type Figure, type Suite, type SuiteOptions, type SuiteResult } from '../lib/types.js';
 
@@ -319,8 +319,4 @@ async function benchDispatch(p: CimParams, log: (m: string) => void): Promise<Re
     dispatchReplyP50Ms: round(median(replied), 2),
     dispatchReplyP99Ms: round(percentile(replied, 99), 2),
   };
-}
-
-function fmt(n: number): string {
-  return n.toLocaleString('en-US');
 }

@@ -7,7 +7,7 @@ import { planControl, type Plan, type PlanInput } from '../../src/core/planner/p
 import { Registry } from '../../src/core/registry.js';
 import { VirtualClock } from '../../src/core/virtual-clock.js';
 import { BenchAdapter, derId, derInput, kindOf, sampleFor, type MutableSample } from '../lib/fleet.js';
-import { Rng, collectGarbage, heapUsedMB, machine, median, nowMs, percentile, round } from '../lib/measure.js';
+import { collectGarbage, fmt, heapUsedMB, machine, median, nowMs, percentile, Rng, round } from '../lib/measure.js';
 import { BenchFailure, type Figure, type Suite, type SuiteOptions, type SuiteResult } from '../lib/types.js';
 
 const ISSUE = 'issue target';
@@ -384,8 +384,4 @@ export function benchPlan(p: PlanParams, log: (m: string) => void): Record<strin
     planWithViewsMs: r2(median(withViews)),
     planWithViewsMsP95: r2(percentile(withViews, 95)),
   };
-}
-
-function fmt(n: number): string {
-  return n.toLocaleString('en-US');
 }

@@ -7,7 +7,6 @@
  * (outstation counts, tried in order until one misses) overrides both; `--samples` sets the
  * window (s), `--runs` the number of timed commands per level.
  */
-import { readFileSync } from 'node:fs';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { asyncScheduler, filter, firstValueFrom, timeout } from 'rxjs';
 import { Dnp3Adapter } from '../../src/adapters/dnp3/adapter.js';
@@ -16,8 +15,8 @@ import { defaultDerPointMap } from '../../src/protocols/dnp3/der-profile/index.j
 import { parseDnp3Url } from '../../src/protocols/dnp3/url.js';
 import { Dnp3Servers } from '../../src/sim/dnp3/servers.js';
 import { SimInverter } from '../../src/sim/inverter.js';
-import { derId, kindOf, type BenchKind } from '../lib/fleet.js';
-import { machine, median, nowMs, percentile, Rng, round } from '../lib/measure.js';
+import { type BenchKind, derId, kindIndex, kindOf } from '../lib/fleet.js';
+import { fileDescriptorLimit, fmt, machine, median, nowMs, pct, percentile, Rng, round, settle } from '../lib/measure.js';
 import { startService, type Service, type ServiceHandle } from '../lib/service.js';
 import { deviceSpec, noonSky } from '../lib/sim-devices.js';
 import { BenchFailure, type Figure, type Suite, type SuiteOptions, type SuiteResult } from '../lib/types.js';
@@ -564,34 +563,4 @@ function workloads(p: Dnp3Params, levels: readonly Level[], notRun: readonly num
         `own (${scan.points} profile points reported), the JSON output; median of ${scan.runs.length} runs.`,
     },
   ];
-}
-
-// ---------------------------------------------------------------------------------------------
-
-function kindIndex(eps: readonly OutstationEndpoint[], kind: BenchKind): number {
-  const i = eps.findIndex((e) => e.kind === kind);
-  return i < 0 ? 0 : i;
-}
-
-/** The soft limit on open files. */
-function fileDescriptorLimit(): number {
-  try {
-    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
-    if (m) return Number(m[1]);
-  } catch {
-    // not Linux: assume a generous limit
-  }
-  return 65_536;
-}
-
-function settle(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function pct(x: number): string {
-  return `${(100 * x).toFixed(x === 1 ? 0 : 2)} %`;
-}
-
-function fmt(n: number): string {
-  return n.toLocaleString('en-US');
 }

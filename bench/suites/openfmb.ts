@@ -20,7 +20,7 @@ import { SimInverter } from '../../src/sim/inverter.js';
 import { OpenFmbGateway } from '../../src/sim/openfmb/gateway.js';
 import { moduleOf } from '../../src/sim/openfmb/faces.js';
 import { derId, kindOf } from '../lib/fleet.js';
-import { machine, median, nowMs, percentile, round } from '../lib/measure.js';
+import { fmt, machine, median, nowMs, pct, percentile, round } from '../lib/measure.js';
 import { startService, type Service, type ServiceHandle } from '../lib/service.js';
 import { deviceSpec, noonSky } from '../lib/sim-devices.js';
 import { BenchFailure, type Figure, type Suite, type SuiteOptions, type SuiteResult } from '../lib/types.js';
@@ -74,9 +74,9 @@ export const openfmbSuite: Suite = {
         const l = await runLevel(n, broker, devices, p, log);
         levels.push(l);
         log(
-          `openfmb: ${fmt(n)} devices: ${l.passed ? 'pass' : 'MISS'} (${pct(l.inTime / l.expected)} of ${fmt(l.expected)} readings in time, ` +
+          `openfmb: ${fmt(n)} devices: ${l.passed ? 'pass' : 'MISS'} (${pct(l.inTime / l.expected, 1)} of ${fmt(l.expected)} readings in time, ` +
             `transport p50 ${l.transportP50.toFixed(1)} ms p99 ${l.transportP99.toFixed(1)} ms, to group status p50 ${l.e2eP50.toFixed(0)} ms p99 ${l.e2eP99.toFixed(0)} ms; ` +
-            `busy: DERMS ${pct(l.dermsElu)}, broker ${pct(l.brokerElu)}, devices ${pct(l.devicesElu)})`,
+            `busy: DERMS ${pct(l.dermsElu, 1)}, broker ${pct(l.brokerElu, 1)}, devices ${pct(l.devicesElu, 1)})`,
         );
         return l;
       };
@@ -431,12 +431,4 @@ async function runLevel(n: number, broker: ServiceHandle<BrokerInfo>, devices: S
 function derOf(id: string, kind: 'pv' | 'battery' | 'hybrid'): DerInput {
   const spec = deviceSpec(id, kind);
   return { mRID: id, name: id, kind, nameplate: spec.nameplate, endpoint: { protocol: 'openfmb', equipmentMRID: id, module: moduleOf(kind) } };
-}
-
-function pct(x: number): string {
-  return `${(100 * x).toFixed(x === 1 ? 0 : 1)} %`;
-}
-
-function fmt(n: number): string {
-  return n.toLocaleString('en-US');
 }

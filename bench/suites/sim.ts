@@ -7,7 +7,7 @@ import { ParallelSimulation } from '../../src/sim/parallel.js';
 import type { FleetSpec } from '../../src/sim/fleet-spec.js';
 import { solarHourOfDay } from '../../src/sim/load-profile.js';
 import { runIsolated } from '../lib/isolated.js';
-import { collectGarbage, heapUsedMB, machine, median, nowMs, round } from '../lib/measure.js';
+import { collectGarbage, fmt, heapUsedMB, machine, median, nowMs, round } from '../lib/measure.js';
 import { BenchFailure, type Figure, type Suite, type SuiteOptions, type SuiteResult } from '../lib/types.js';
 
 const ISSUE = 'issue target';
@@ -376,9 +376,6 @@ export async function measureDayRun(p: DayRunParams, log: (m: string) => void): 
   return { metrics, fleet: describeFleet(spec), fileStart: when(spec.clock.start, spec.site.longitudeDeg) };
 }
 
-function fmt(n: number): string {
-  return n.toLocaleString('en-US');
-}
 
 /** 100,000 devices over one worker per core, stepped in lockstep from the main thread. */
 async function benchParallel(log: (m: string) => void): Promise<Record<string, number>> {

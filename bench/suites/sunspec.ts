@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { SunSpecClient } from '../../src/adapters/sunspec/client.js';
 import { ModbusSerialTransport, type RegisterTransport } from '../../src/adapters/sunspec/modbus-transport.js';
@@ -7,8 +6,8 @@ import { scan } from '../../src/cli/sunspec-commands.js';
 import { ModelRegistry } from '../../src/protocols/sunspec/index.js';
 import { SimInverter } from '../../src/sim/inverter.js';
 import { SunSpecServers } from '../../src/sim/sunspec/server.js';
-import { derId, kindOf, type BenchKind } from '../lib/fleet.js';
-import { machine, median, nowMs, percentile, round } from '../lib/measure.js';
+import { type BenchKind, derId, kindIndex, kindOf } from '../lib/fleet.js';
+import { fileDescriptorLimit, fmt, machine, median, nowMs, pct, percentile, round, settle } from '../lib/measure.js';
 import { startService, type Service, type ServiceHandle } from '../lib/service.js';
 import { SharedModbusConnection } from '../lib/shared-modbus.js';
 import { deviceSpec, noonSky } from '../lib/sim-devices.js';
@@ -655,34 +654,4 @@ function workloads(p: SunSpecParams, gateway: Sweep, shared: Sweep | null, port:
       `(the first, cold in this process, alongside).`,
   });
   return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-
-function kindIndex(eps: readonly DeviceEndpoint[], kind: BenchKind): number {
-  const i = eps.findIndex((e) => e.kind === kind);
-  return i < 0 ? 0 : i;
-}
-
-/** The soft limit on open files (each device costs 2 sockets in gateway mode, 3 in port mode). */
-function fileDescriptorLimit(): number {
-  try {
-    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
-    if (m) return Number(m[1]);
-  } catch {
-    // not Linux: assume a generous limit
-  }
-  return 65_536;
-}
-
-function settle(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function pct(x: number): string {
-  return `${(100 * x).toFixed(x === 1 ? 0 : 2)} %`;
-}
-
-function fmt(n: number): string {
-  return n.toLocaleString('en-US');
 }
