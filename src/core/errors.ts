@@ -47,3 +47,15 @@ export class NotFoundError extends DermsError {
 export function isDermsError(e: unknown): e is DermsError {
   return e instanceof DermsError;
 }
+
+/** HTTP status for each error code, for every JSON API at the edge: bad input 400, unknown 404, clashes 409. */
+export const httpStatusOf: Readonly<Record<DermsErrorCode, number>> = {
+  INVALID_INPUT: 400,
+  NOT_FOUND: 404,
+  ALREADY_EXISTS: 409,
+  CONFLICT: 409,
+  UNSUPPORTED: 422,
+  INFEASIBLE: 422,
+  TIMEOUT: 504,
+  UNAVAILABLE: 503,
+};

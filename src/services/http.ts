@@ -1,22 +1,11 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isDermsError, type DermsErrorCode } from '../core/errors.js';
+import { httpStatusOf, isDermsError } from '../core/errors.js';
 import { parseWith } from '../core/model/validate.js';
 import type { Actor } from '../store/records.js';
 import { AccessError, authorize } from './authz.js';
 import { CustomerServices, type CustomerServicesDeps } from './customer-services.js';
 import { openApiDocument } from './openapi.js';
 import { routes } from './routes.js';
-
-const STATUS: Record<DermsErrorCode, number> = {
-  INVALID_INPUT: 400,
-  NOT_FOUND: 404,
-  ALREADY_EXISTS: 409,
-  CONFLICT: 409,
-  UNSUPPORTED: 422,
-  INFEASIBLE: 422,
-  TIMEOUT: 504,
-  UNAVAILABLE: 503,
-};
 
 export interface CustomerServicesHttpOptions {
   /** Version shown in the OpenAPI document. */
@@ -65,7 +54,7 @@ export async function registerCustomerServices(app: FastifyInstance, deps: Custo
           if (err.status === 401) reply.header('www-authenticate', 'Bearer realm="derms"');
           return sendError(reply, err.status, err.status === 401 ? 'UNAUTHENTICATED' : 'FORBIDDEN', err.message);
         }
-        if (isDermsError(err)) return sendError(reply, STATUS[err.code], err.code, err.message, err.issues);
+        if (isDermsError(err)) return sendError(reply, httpStatusOf[err.code], err.code, err.message, err.issues);
         const status = (err as FastifyError).statusCode;
         if (status !== undefined && status >= 400 && status < 500) return sendError(reply, status, 'INVALID_INPUT', err.message);
         if (o.onInternalError) o.onInternalError(err, req);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { DispatchRecord } from '../../core/dispatch-events.js';
-import { DermsError, ValidationError, type DermsErrorCode } from '../../core/errors.js';
+import { DermsError, ValidationError } from '../../core/errors.js';
 import type { DerGroup } from '../../core/model/group.js';
 import { mrid } from '../../core/model/der.js';
 import { parseWith } from '../../core/model/validate.js';
@@ -76,18 +76,6 @@ function object(body: unknown, what: string): Record<string, unknown> {
   if (!isRecord(body)) throw new ValidationError(what, [{ path: '', message: 'the request body must be a JSON object' }]);
   return body;
 }
-
-/** HTTP status for each error code: bad input 400, unknown 404, clashes 409. */
-export const httpStatusOf: Record<DermsErrorCode, number> = {
-  INVALID_INPUT: 400,
-  NOT_FOUND: 404,
-  ALREADY_EXISTS: 409,
-  CONFLICT: 409,
-  UNSUPPORTED: 422,
-  INFEASIBLE: 422,
-  TIMEOUT: 504,
-  UNAVAILABLE: 503,
-};
 
 export interface ErrorBody {
   readonly error: { readonly code: string; readonly message: string; readonly issues: ReadonlyArray<{ readonly path: string; readonly message: string }> };

@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { DermsError } from '../../core/errors.js';
+import { DermsError, httpStatusOf } from '../../core/errors.js';
 import { parseWith } from '../../core/model/validate.js';
-import { DashboardActions, errorBody, httpStatusOf } from './actions.js';
+import { DashboardActions, errorBody } from './actions.js';
 import { loadAssets } from './assets.js';
 import { applicationActions, type DashboardDeps } from './deps.js';
 import { LiveFeed } from './live.js';
