@@ -4,7 +4,7 @@ import { OpenFmbAdapter } from '../adapters/openfmb/adapter.js';
 import { OpenFmbBus } from '../adapters/openfmb/bus.js';
 import { SunSpecAdapter } from '../adapters/sunspec/adapter.js';
 import { DermsError } from '../core/errors.js';
-import type { Der, DerInput } from '../core/model/der.js';
+import { nameplateSchema, type Der, type DerInput } from '../core/model/der.js';
 import type { Clock, DeviceAdapter } from '../core/ports.js';
 import { formatDnp3Url, parseDnp3Url } from '../protocols/dnp3/url.js';
 import { formatModbusUrl, parseModbusUrl } from '../protocols/modbus-url.js';
@@ -119,20 +119,10 @@ export class DeviceAdapters {
         });
       case 'openfmb': {
         const t = parseOpenFmbUrl(d.url);
-        const n = d.der.nameplate;
         return new OpenFmbAdapter(id, { mRID: t.mRID, module: t.module ?? (d.der.kind === 'pv' ? 'solar' : 'ess') }, this.bus(t.broker), ctx.clock, {
           readingPeriodMs: ctx.pollPeriodMs,
           kind: d.der.kind === 'other' ? undefined : d.der.kind,
-          ratings: {
-            maxW: n.maxW,
-            maxVA: n.maxVA,
-            maxVarInject: n.maxVarInject,
-            maxVarAbsorb: n.maxVarAbsorb,
-            nominalV: n.nominalV,
-            maxChargeW: n.maxChargeW ?? 0,
-            maxDischargeW: n.maxDischargeW ?? 0,
-            energyCapacityWh: n.energyCapacityWh ?? 0,
-          },
+          ratings: nameplateSchema.parse(d.der.nameplate),
         });
       }
       case 'dnp3':

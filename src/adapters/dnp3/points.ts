@@ -14,19 +14,19 @@ const ONLINE = 0x01;
  * device never set (a PV inverter's state of charge, say) must not read as a value.
  */
 export function putMeasurement(s: MutablePointSnapshot, m: Measurement): void {
-  const map = m.kind === 'analogInput' ? s.ai : m.kind === 'binaryInput' ? s.bi : m.kind === 'analogOutputStatus' ? s.aoStatus : m.kind === 'binaryOutputStatus' ? s.boStatus : s.counters;
-  if ((m.flags & ONLINE) === 0) return void map.delete(m.index);
+  const online = (m.flags & ONLINE) !== 0;
+  const put = <T>(map: Map<number, T>, v: T): void => void (online ? map.set(m.index, v) : map.delete(m.index));
   switch (m.kind) {
     case 'analogInput':
-      return void s.ai.set(m.index, Number(m.value));
+      return put(s.ai, Number(m.value));
     case 'binaryInput':
-      return void s.bi.set(m.index, m.value === true);
+      return put(s.bi, m.value === true);
     case 'analogOutputStatus':
-      return void s.aoStatus.set(m.index, Number(m.value));
+      return put(s.aoStatus, Number(m.value));
     case 'binaryOutputStatus':
-      return void s.boStatus.set(m.index, m.value === true);
+      return put(s.boStatus, m.value === true);
     case 'counter':
-      return void s.counters.set(m.index, Number(m.value));
+      return put(s.counters, Number(m.value));
   }
 }
 
