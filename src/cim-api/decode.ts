@@ -1,13 +1,13 @@
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { ReplyCode, fault } from './codes.js';
+import { SaxesParser } from 'saxes';
+import { CimFault, ReplyCode, fault } from './codes.js';
 import { SOAP11_NS, SOAP12_NS } from './namespaces.js';
 
 /**
  * Hardened decoding of request bodies into one plain tree shape for both encodings: element
  * local names as keys, repeated elements as arrays, attributes as `@name`, text beside attributes
  * as `#text`. XML is checked before the parser sees it (no DOCTYPE or any other declaration, so no
- * entity can be defined or expanded; depth, element count and a single root enforced); only the
- * five predefined entities and character references are decoded. JSON depth is checked before
+ * entity can be defined or expanded; depth, element count and a single root enforced), then read
+ * by a strict parser (saxes): only the five predefined entities and character references exist. JSON depth is checked before
  * JSON.parse. Everything wrong ends in a CimFault with code 1.8 and a reason saying what.
  */
 
@@ -100,67 +100,71 @@ export function scanXml(text: string, limits: DecodeLimits): void {
   if (roots === 0) invalid('no XML element found');
 }
 
-const parser = new XMLParser({
-  // Document order is kept: repeated elements written with different prefixes stay in order.
-  preserveOrder: true,
-  ignoreAttributes: false,
-  attributeNamePrefix: '@',
-  textNodeName: '#text',
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: true,
-  // Entities are never expanded by the parser; decodeEntities handles the predefined ones.
-  processEntities: false,
-  htmlEntities: false,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-  removeNSPrefix: false,
-  commentPropName: false,
-  cdataPropName: false,
-  // No path strings built per tag: nothing here uses them.
-  jPath: false,
-});
-
-/** One node of the parser's ordered output: `{ tag: children, ':@': attributes }` or `{ '#text': text }`. */
-type OrderedNode = Record<string, unknown>;
-
-const predefined: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
-
-/** Decode the five predefined entities and character references; anything else is an error. */
-function decodeEntities(s: string): string {
-  if (s.indexOf('&') < 0) return s;
-  return s.replace(/&([^;&\s]{0,12});?/g, (whole, ref: string) => {
-    if (!whole.endsWith(';')) invalid(`unterminated or undefined entity reference ${JSON.stringify(whole)}`);
-    const named = predefined[ref];
-    if (named !== undefined) return named;
-    const m = /^#(?:x([0-9a-fA-F]{1,6})|([0-9]{1,7}))$/.exec(ref);
-    if (m) {
-      const cp = m[1] !== undefined ? parseInt(m[1], 16) : Number(m[2]);
-      if (cp > 0 && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff)) return String.fromCodePoint(cp);
-      invalid(`character reference ${whole} is not a valid character`);
-    }
-    return invalid(`undefined entity &${ref}; (no DTD is accepted, so only &lt; &gt; &amp; &quot; &apos; exist)`);
-  });
-}
-
 interface Named {
   readonly name: string;
   readonly ns: string;
 }
 
-/** Parse an XML request body (bare, wrapped or in a SOAP 1.1/1.2 envelope). */
+/** An element being read: its name, the object its attributes and children go to, its text. */
+interface Open extends Named {
+  readonly out: PlainObject;
+  text: string;
+}
+
+/**
+ * Parse an XML request body (bare, wrapped or in a SOAP 1.1/1.2 envelope). `scanXml` refuses
+ * declarations and enforces the limits first; saxes then checks well-formedness strictly (XML 1.0
+ * and namespaces: matching tags, one root, quoted and unique attributes, declared prefixes, only
+ * predefined entities and valid character references) while the tree is built in the same pass.
+ */
 export function decodeXml(text: string, limits: DecodeLimits): Document {
   scanXml(text, limits);
-  const valid = XMLValidator.validate(text, { allowBooleanAttributes: false });
-  if (valid !== true) invalid(`not well-formed XML: ${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`);
-  const nodes = parser.parse(text) as OrderedNode[];
   const namespaces = new Set<string>();
   const names = new WeakMap<object, Named>();
-  const rootNode = nodes.find((n) => tagOf(n) !== undefined);
-  if (!rootNode) return invalid('no XML element found');
-  const { value: root, named } = element(rootNode, new Map([['xml', 'http://www.w3.org/XML/1998/namespace']]), namespaces, names);
-  if (named.name === 'Envelope' && (named.ns === SOAP11_NS || named.ns === SOAP12_NS)) {
-    const body = typeof root === 'object' && root !== null && !Array.isArray(root) ? (root as PlainObject)['Body'] : undefined;
+  const top: Open = { name: '', ns: '', out: {}, text: '' };
+  const stack: Open[] = [top];
+  const parser = new SaxesParser({ xmlns: true, position: true });
+  parser.on('doctype', () => invalid('DOCTYPE declarations are not accepted (no DTD, no entity definitions)'));
+  parser.on('opentag', (tag) => {
+    namespaces.add(tag.uri);
+    const out: PlainObject = {};
+    for (const k in tag.attributes) {
+      const a = tag.attributes[k]!;
+      if (a.prefix !== 'xmlns' && a.name !== 'xmlns') out[`@${a.local}`] = a.value;
+    }
+    stack.push({ name: tag.local, ns: tag.uri, out, text: '' });
+  });
+  parser.on('text', (t) => {
+    stack[stack.length - 1]!.text += t;
+  });
+  parser.on('cdata', (t) => {
+    stack[stack.length - 1]!.text += t;
+  });
+  parser.on('closetag', () => {
+    const e = stack.pop()!;
+    const text = e.text.trim();
+    let value: Plain;
+    // An element without attributes or children is its text (a leaf), like one with only xmlns.
+    if (Object.keys(e.out).length === 0) value = text;
+    else {
+      if (text) e.out['#text'] = text;
+      names.set(e.out, e);
+      value = e.out;
+    }
+    add(stack[stack.length - 1]!.out, e.name, value);
+  });
+  try {
+    parser.write(text).close();
+  } catch (e) {
+    if (e instanceof CimFault) throw e;
+    invalid(`not well-formed XML: ${readable(e, text, parser.position)}`);
+  }
+  const rootName = Object.keys(top.out)[0];
+  if (rootName === undefined) return invalid('no XML element found');
+  const root = top.out[rootName]!;
+  const named = typeof root === 'object' && root !== null && !Array.isArray(root) ? names.get(root) : undefined;
+  if (named?.name === 'Envelope' && (named.ns === SOAP11_NS || named.ns === SOAP12_NS)) {
+    const body = (root as PlainObject)['Body'];
     if (!body || typeof body !== 'object' || Array.isArray(body)) return invalid('SOAP Envelope without one Body');
     const keys = Object.keys(body).filter((k) => !k.startsWith('@') && k !== '#text');
     const inner = keys.length === 1 ? (body as PlainObject)[keys[0]!] : undefined;
@@ -168,63 +172,24 @@ export function decodeXml(text: string, limits: DecodeLimits): Document {
     const n = names.get(inner)!;
     return { encoding: named.ns === SOAP11_NS ? 'soap11' : 'soap12', rootName: n.name, rootNs: n.ns, body: inner as PlainObject, namespaces };
   }
-  if (typeof root !== 'object' || root === null || Array.isArray(root)) return invalid(`the message element ${named.name} is empty`);
+  if (!named) return invalid(`the message element ${rootName} is empty`);
   return { encoding: 'xml', rootName: named.name, rootNs: named.ns, body: root as PlainObject, namespaces };
 }
 
-function tagOf(n: OrderedNode): string | undefined {
-  for (const k in n) if (k !== ':@' && k !== '#text') return k;
-  return undefined;
-}
-
-function element(node: OrderedNode, outer: ReadonlyMap<string, string>, seen: Set<string>, names: WeakMap<object, Named>): { value: Plain; named: Named } {
-  const qname = tagOf(node)!;
-  const attrs = node[':@'] as Record<string, unknown> | undefined;
-  let scope = outer;
-  if (attrs) {
-    for (const [k, val] of Object.entries(attrs)) {
-      if (k === '@xmlns' || k.startsWith('@xmlns:')) {
-        if (scope === outer) scope = new Map(outer);
-        (scope as Map<string, string>).set(k === '@xmlns' ? '' : k.slice(7), decodeEntities(String(val)));
-      }
-    }
+/**
+ * saxes reports `line:column: what.`; say it as `what (line L, column C)`, naming the entity
+ * when one is undefined (it ends just before `offset`).
+ */
+function readable(e: unknown, text: string, offset: number): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  const m = /^(?:[^:]*:)?(\d+):(\d+): (.*?)\.?$/s.exec(msg);
+  if (!m) return msg;
+  let what = m[3]!;
+  if (what === 'undefined entity') {
+    const amp = text.lastIndexOf('&', offset);
+    if (amp >= 0 && offset - amp <= 64) what = `undefined entity ${text.slice(amp, offset)} (no DTD is accepted, so only &lt; &gt; &amp; &quot; &apos; exist)`;
   }
-  const named = resolve(qname, scope);
-  seen.add(named.ns);
-  const out: PlainObject = {};
-  let text = '';
-  if (attrs) {
-    for (const [k, val] of Object.entries(attrs)) {
-      if (k !== '@xmlns' && !k.startsWith('@xmlns:')) out[`@${local(k.slice(1))}`] = decodeEntities(String(val));
-    }
-  }
-  for (const child of node[qname] as OrderedNode[]) {
-    if ('#text' in child) text += decodeEntities(String(child['#text']));
-    else {
-      const c = element(child, scope, seen, names);
-      add(out, c.named.name, c.value);
-    }
-  }
-  // Only namespace declarations besides the text: a leaf, like one without attributes.
-  const keys = Object.keys(out);
-  if (keys.length === 0) return { value: text, named };
-  if (text) out['#text'] = text;
-  names.set(out, named);
-  return { value: out, named };
-}
-
-function local(qname: string): string {
-  const c = qname.indexOf(':');
-  return c < 0 ? qname : qname.slice(c + 1);
-}
-
-function resolve(qname: string, scope: ReadonlyMap<string, string>): Named {
-  const c = qname.indexOf(':');
-  if (c < 0) return { name: qname, ns: scope.get('') ?? '' };
-  const prefix = qname.slice(0, c);
-  const ns = scope.get(prefix);
-  if (ns === undefined) invalid(`namespace prefix ${JSON.stringify(prefix)} is not declared`);
-  return { name: qname.slice(c + 1), ns: ns! };
+  return `${what} (line ${m[1]}, column ${m[2]})`;
 }
 
 function add(o: PlainObject, key: string, value: Plain): void {

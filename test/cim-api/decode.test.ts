@@ -40,10 +40,26 @@ describe('decodeXml', () => {
     expect(d).toMatchObject({ encoding: 'xml', rootName: 'Root', rootNs: 'urn:w' });
     expect(d.body).toEqual({ Header: { Noun: 'A & B AB' }, P: { E: [{ '#text': '1', '@k': '<v>' }, '2'], F: '' } });
     expect([...d.namespaces].sort()).toEqual(['urn:m', 'urn:p', 'urn:w']);
-    expect(reason(() => decodeXml('<x:a/>', limits))).toMatch(/prefix "x" is not declared/);
-    expect(reason(() => decodeXml('<a>&#0;</a>', limits))).toMatch(/not a valid character/);
-    expect(reason(() => decodeXml('<a>fish & chips</a>', limits))).toMatch(/^1\.8 (not well-formed|unterminated or undefined entity)/);
-    expect(reason(() => decodeXml('<a>&unknown;</a>', limits))).toMatch(/undefined entity &unknown;/);
+    expect(reason(() => decodeXml('<x:a/>', limits))).toMatch(/unbound namespace prefix: "x" \(line 1, column 6\)/);
+    expect(reason(() => decodeXml('<a>&#0;</a>', limits))).toMatch(/malformed character entity/);
+    expect(reason(() => decodeXml('<a>fish & chips</a>', limits))).toMatch(/^1\.8 not well-formed XML/);
+    expect(reason(() => decodeXml('<a>&unknown;</a>', limits))).toMatch(/undefined entity/);
+  });
+
+  it('refuses every well-formedness error, with the line and column', () => {
+    const cases: [string, RegExp][] = [
+      ['<a><b></a>', /unexpected close tag \(line 1, column 10\)/],
+      ['<a>', /unclosed tag: a/],
+      ['<a/>trailing', /text data outside of root node/],
+      ['text<a/>', /text data outside of root node/],
+      ['<a b="1" b="2"/>', /duplicate attribute: b/],
+      ['<a b=1/>', /unquoted attribute value|attribute/],
+      ['<a x="<"/>', /disallowed character/],
+      ['<a>1 < 2</a>', /disallowed character in tag name/],
+      ['<1a/>', /disallowed character in tag name/],
+      ['<a:b xmlns:a="u"></a:c>', /unexpected close tag/],
+    ];
+    for (const [xml, why] of cases) expect(reason(() => decodeXml(xml, limits)), xml).toMatch(why);
   });
 
   it('unwraps SOAP 1.1 and 1.2 envelopes', () => {
