@@ -28,7 +28,19 @@ export type Builder = {
   opt(name: string, value: Scalar | null | undefined): El | null;
 };
 
+const builders = new Map<string, Builder>();
+
+/** The builder of `ns` (builders hold nothing but their namespace, so one per namespace serves all). */
 export function builder(ns: string): Builder {
+  let b = builders.get(ns);
+  if (b === undefined) {
+    b = makeBuilder(ns);
+    builders.set(ns, b);
+  }
+  return b;
+}
+
+function makeBuilder(ns: string): Builder {
   const make = (name: string, content: Content, attrs: Record<string, string> | undefined, list: boolean): El => {
     if (Array.isArray(content)) {
       return { ns, name, attrs, children: (content as readonly Child[]).filter((c): c is El => !!c), list };
