@@ -3,7 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { SunSpecClient } from '../adapters/sunspec/client.js';
 import { discoverDnp3 } from '../adapters/dnp3/read-outstation.js';
-import { ModbusSerialTransport } from '../adapters/sunspec/modbus-transport.js';
+import { openModbus } from '../adapters/sunspec/open.js';
 import { capabilitiesFrom } from '../adapters/sunspec/semantics.js';
 import { DermsError } from '../core/errors.js';
 import { derKinds, mrid, nameplateSchema, type DerInput } from '../core/model/der.js';
@@ -81,7 +81,7 @@ async function discover(protocol: DeviceEntry['protocol'], url: string, timeoutM
     return { name: url, kind: found.storage ? 'battery' : 'pv', nameplate: found.nameplate };
   }
   if (protocol !== 'sunspec') return null;
-  const transport = await ModbusSerialTransport.open(parseModbusUrl(url), timeoutMs);
+  const transport = await openModbus(parseModbusUrl(url), timeoutMs);
   try {
     const client = await SunSpecClient.discover(transport);
     const values = await client.readValues([...client.models.keys()]);

@@ -1,6 +1,6 @@
 import { DermsError } from '../core/errors.js';
 import { SunSpecClient } from '../adapters/sunspec/client.js';
-import { ModbusSerialTransport } from '../adapters/sunspec/modbus-transport.js';
+import { openModbus } from '../adapters/sunspec/open.js';
 import { parseModbusUrl, formatModbusUrl } from '../protocols/modbus-url.js';
 import { ModelRegistry, type DecodedModel, type DecodedPoint } from '../protocols/sunspec/index.js';
 
@@ -13,7 +13,7 @@ export interface LabOptions {
 async function connect(url: string, o: LabOptions): Promise<SunSpecClient> {
   const target = parseModbusUrl(url);
   const registry = await ModelRegistry.create(o.models);
-  const transport = await ModbusSerialTransport.open(target, o.timeoutMs);
+  const transport = await openModbus(target, o.timeoutMs);
   try {
     return await SunSpecClient.discover(transport, registry);
   } catch (e) {

@@ -6,7 +6,8 @@ import type { Clock, DeviceAdapter, DeviceCapabilities, LinkState } from '../../
 import type { ModbusTarget } from '../../protocols/modbus-url.js';
 import { ModelRegistry } from '../../protocols/sunspec/index.js';
 import { SunSpecClient } from './client.js';
-import { ModbusSerialTransport, type RegisterTransport } from './modbus-transport.js';
+import type { RegisterTransport } from './modbus-transport.js';
+import { openModbus } from './open.js';
 import { capabilitiesFrom, readBackMismatch, sampleFrom, writesFor, type SunSpecCapabilities } from './semantics.js';
 
 export interface SunSpecAdapterOptions {
@@ -17,7 +18,7 @@ export interface SunSpecAdapterOptions {
   readonly backoffMs?: number;
   readonly maxBackoffMs?: number;
   readonly registry?: ModelRegistry;
-  /** How to open the connection (tests substitute transports). */
+  /** How to open the connection (default `openModbus`: TCP connections shared per host:port; tests substitute transports). */
   readonly open?: (target: ModbusTarget, timeoutMs: number) => Promise<RegisterTransport>;
   /** How long to wait for a curve handshake (AdptCrvRslt). */
   readonly handshakeTimeoutMs?: number;
@@ -105,7 +106,7 @@ export class SunSpecAdapter implements DeviceAdapter {
     if (this.closed) return;
     const timeout = this.o.requestTimeoutMs ?? 2000;
     try {
-      const transport = await (this.o.open ?? ModbusSerialTransport.open)(this.target, timeout);
+      const transport = await (this.o.open ?? openModbus)(this.target, timeout);
       const client = await SunSpecClient.discover(transport, this.o.registry).catch(async (e: unknown) => {
         await transport.close();
         throw e;

@@ -23,7 +23,7 @@ export interface RegisterTransport {
 }
 
 /**
- * modbus-serial client over TCP or RTU. Requests are serialized (most devices and every serial
+ * modbus-serial client, used for RTU (TCP goes through ModbusTcpPool). Requests are serialized (most devices and every serial
  * line take one at a time); failures become typed errors: ModbusException for exception
  * responses, DermsError TIMEOUT for no answer, UNAVAILABLE for a closed or refused connection.
  */
