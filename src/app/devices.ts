@@ -3,6 +3,8 @@ import { InProcessAdapter } from '../adapters/in-process.js';
 import { OpenFmbAdapter } from '../adapters/openfmb/adapter.js';
 import { OpenFmbBus } from '../adapters/openfmb/bus.js';
 import { SunSpecAdapter } from '../adapters/sunspec/adapter.js';
+import { ModbusTcpPool } from '../adapters/sunspec/modbus-tcp.js';
+import { openModbus } from '../adapters/sunspec/open.js';
 import { DermsError } from '../core/errors.js';
 import { nameplateSchema, type Der, type DerInput } from '../core/model/der.js';
 import type { Clock, DeviceAdapter } from '../core/ports.js';
@@ -32,6 +34,8 @@ export interface AdapterContext {
   readonly metrics?: SystemMetrics;
   /** MQTT client id prefix of this DERMS (fixed, so brokers keep its sessions across restarts). */
   readonly clientId?: string;
+  /** Modbus TCP requests in flight per connection (default 1). */
+  readonly modbusInFlight?: number | undefined;
   readonly log?: (line: string) => void;
 }
 
@@ -76,13 +80,17 @@ export function entryFromDer(der: Der): DeviceEntry {
 
 /**
  * Opens the DERMS-side adapter for each device over its protocol, sharing what is shared (one
- * MQTT connection per broker for every OpenFMB device on it), and closes it all again.
+ * MQTT connection per broker for every OpenFMB device on it, one Modbus TCP connection per
+ * host:port for every SunSpec unit behind it), and closes it all again.
  */
 export class DeviceAdapters {
   private readonly adapters: DeviceAdapter[] = [];
   private readonly buses = new Map<string, OpenFmbBus>();
+  private readonly modbus: ModbusTcpPool;
 
-  constructor(private readonly ctx: AdapterContext) {}
+  constructor(private readonly ctx: AdapterContext) {
+    this.modbus = new ModbusTcpPool({ maxInFlight: ctx.modbusInFlight ?? 1 });
+  }
 
   /** An adapter this object closes with the rest. */
   open(d: DeviceEntry): DeviceAdapter {
@@ -104,6 +112,7 @@ export class DeviceAdapters {
     await Promise.all(this.adapters.splice(0).map((a) => a.close().catch(() => undefined)));
     await Promise.all([...this.buses.values()].map((b) => b.close().catch(() => undefined)));
     this.buses.clear();
+    await this.modbus.close();
   }
 
   /** An adapter the caller closes (a one-off check); shared connections are still shared. */
@@ -115,6 +124,7 @@ export class DeviceAdapters {
         return new SunSpecAdapter(id, parseModbusUrl(d.url), ctx.clock, {
           pollPeriodMs: ctx.pollPeriodMs,
           requestTimeoutMs: 2000,
+          open: (target, timeoutMs) => openModbus(target, timeoutMs, this.modbus),
           onPoll: (ms, ok) => ok && ctx.metrics?.pollLatency('sunspec', ms / 1000),
         });
       case 'openfmb': {

@@ -42,6 +42,8 @@ export interface SystemOptions {
   readonly speed?: number | undefined;
   /** How long to wait for every device to come online before declaring ready anyway. */
   readonly connectTimeoutMs?: number;
+  /** Modbus TCP requests in flight per connection (default 1). */
+  readonly modbusInFlight?: number;
   /** One line per part as it comes up. */
   readonly say: (part: string, message: string, detail?: Record<string, unknown>) => void;
   /** While devices connect: how many of how many are online. */
@@ -186,7 +188,7 @@ async function bringUp(o: SystemOptions, life: Lifecycle): Promise<RunningSystem
   });
 
   // Adapters: one per device over its protocol; DERs registered later (customer services) get one too.
-  const adapters = new DeviceAdapters({ clock, sim, pollPeriodMs: 1000, speed, metrics, clientId: 'derms', log: (line) => o.say('adapters', line) });
+  const adapters = new DeviceAdapters({ clock, sim, pollPeriodMs: 1000, speed, metrics, clientId: 'derms', modbusInFlight: o.modbusInFlight, log: (line) => o.say('adapters', line) });
   life.add('adapters', () => adapters.close());
   const attach = (d: DeviceEntry): void => {
     const a = adapters.open(d);

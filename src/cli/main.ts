@@ -41,11 +41,12 @@ program
   .option('--mqtt <broker>', 'MQTT broker for OpenFMB: embedded (default) or mqtt://host:port, mqtts://user:pass@host:port')
   .option('--dms-endpoint <url>', 'a DMS endpoint for CIM pushes (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
   .option('--connect-timeout <s>', 'how long to wait for devices before declaring ready (default 30)', positive)
+  .option('--modbus-inflight <n>', 'Modbus TCP requests in flight per connection (default 1; more pipelines requests to gateways that queue them)', intIn(1, 64))
   .option('--config <file>', 'settings file (YAML or JSON; keys as the options: fleet, port, speed, ...); environment DERMS_* and options override it')
   .option('--json', 'print each line as one JSON object (the ready line: {"ready":true,"api":...})')
-  .action(async (o: { fleet?: string; sim: boolean; devices?: string; host?: string; port?: number; speed?: number; store?: string; mqtt?: string; dmsEndpoint?: string[]; connectTimeout?: number; config?: string; json?: boolean }) => {
+  .action(async (o: { fleet?: string; sim: boolean; devices?: string; host?: string; port?: number; speed?: number; store?: string; mqtt?: string; dmsEndpoint?: string[]; connectTimeout?: number; modbusInflight?: number; config?: string; json?: boolean }) => {
     const settings = await resolveStartSettings(
-      { fleet: o.fleet, sim: o.sim === false ? false : undefined, devices: o.devices, host: o.host, port: o.port, speed: o.speed, store: o.store, mqtt: o.mqtt, dmsEndpoints: o.dmsEndpoint, connectTimeoutS: o.connectTimeout, json: o.json },
+      { fleet: o.fleet, sim: o.sim === false ? false : undefined, devices: o.devices, host: o.host, port: o.port, speed: o.speed, store: o.store, mqtt: o.mqtt, dmsEndpoints: o.dmsEndpoint, connectTimeoutS: o.connectTimeout, modbusInFlight: o.modbusInflight, json: o.json },
       process.env,
       o.config,
     );

@@ -28,6 +28,8 @@ export const startSettingsSchema = z
       }),
     mqtt: z.string().regex(/^(embedded|mqtts?:\/\/.+)$/, 'embedded, or a broker URL mqtt://host:port or mqtts://host:port').default('embedded'),
     connectTimeoutS: z.coerce.number().positive().max(3600).default(30),
+    /** Modbus TCP requests in flight per connection (one connection per host:port, shared by its unit ids). */
+    modbusInFlight: z.coerce.number().int().min(1).max(64).default(1),
     /** DMS endpoints for CIM pushes; the environment gives them comma-separated. */
     dmsEndpoints: z
       .preprocess((v) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : v), z.array(z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' })))
@@ -52,6 +54,7 @@ const ENV: Record<string, string> = {
   mqtt: 'DERMS_MQTT',
   store: 'DERMS_STORE',
   connectTimeoutS: 'DERMS_CONNECT_TIMEOUT_S',
+  modbusInFlight: 'DERMS_MODBUS_INFLIGHT',
   dmsEndpoints: 'DERMS_DMS_ENDPOINTS',
 };
 
@@ -112,6 +115,7 @@ export async function start(s: StartSettings, io: StartIo): Promise<void> {
     store: s.store,
     dmsEndpoints: s.dmsEndpoints,
     connectTimeoutMs: s.connectTimeoutS * 1000,
+    modbusInFlight: s.modbusInFlight,
     say,
     onConnectProgress: (online, total) => {
       if (!io.progressStream?.isTTY || s.json || total === 0) return;

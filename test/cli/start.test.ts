@@ -30,6 +30,8 @@ describe('derms start settings', () => {
       expect((await resolveStartSettings({}, {}, file)).port).toBe(9001);
       expect((await resolveStartSettings({}, {})).port).toBe(8080);
       expect((await resolveStartSettings({}, { DERMS_DMS_ENDPOINTS: 'http://dms:9/a, https://dms2/b' })).dmsEndpoints).toEqual(['http://dms:9/a', 'https://dms2/b']);
+      expect((await resolveStartSettings({}, {})).modbusInFlight).toBe(1);
+      expect((await resolveStartSettings({}, { DERMS_MODBUS_INFLIGHT: '8' })).modbusInFlight).toBe(8);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -39,6 +41,8 @@ describe('derms start settings', () => {
     expect(await settingsError({ port: 70_000 })).toMatch(/^port:/);
     expect(await settingsError({}, { DERMS_PORT: 'eighty' })).toMatch(/^port:/);
     expect(await settingsError({}, { DERMS_SPEED: '-2' })).toMatch(/^speed:/);
+    expect(await settingsError({ modbusInFlight: 0 })).toMatch(/^modbusInFlight:/);
+    expect(await settingsError({}, { DERMS_MODBUS_INFLIGHT: '1.5' })).toMatch(/^modbusInFlight:/);
     expect(await settingsError({ sim: false })).toMatch(/--no-sim needs --devices/);
     expect(await settingsError({ sim: false, devices: 'x.json', speed: 10 })).toMatch(/^speed: real devices run in real time/);
     expect(await settingsError({}, {}, '/no/such/derms.yaml')).toMatch(/config file \/no\/such\/derms.yaml/);
