@@ -25,6 +25,14 @@ export function median(xs: readonly number[]): number {
 }
 
 /** Percentile with linear interpolation between closest ranks. */
+/** The largest of `xs` (NaN when empty); unlike Math.max(...xs), fine for arrays of any length. */
+export function maxOf(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  let m = -Infinity;
+  for (const x of xs) if (x > m) m = x;
+  return m;
+}
+
 export function percentile(xs: readonly number[], p: number): number {
   if (xs.length === 0) return NaN;
   const s = [...xs].sort((a, b) => a - b);

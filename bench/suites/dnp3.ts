@@ -16,7 +16,7 @@ import { parseDnp3Url } from '../../src/protocols/dnp3/url.js';
 import { Dnp3Servers } from '../../src/sim/dnp3/servers.js';
 import { SimInverter } from '../../src/sim/inverter.js';
 import { type BenchKind, derId, kindIndex, kindOf } from '../lib/fleet.js';
-import { fileDescriptorLimit, fmt, machine, median, nowMs, pct, percentile, Rng, round, settle } from '../lib/measure.js';
+import { fileDescriptorLimit, fmt, machine, maxOf, median, nowMs, pct, percentile, Rng, round, settle } from '../lib/measure.js';
 import { startService, type Service, type ServiceHandle } from '../lib/service.js';
 import { deviceSpec, noonSky } from '../lib/sim-devices.js';
 import { BenchFailure, type Figure, type Suite, type SuiteOptions, type SuiteResult } from '../lib/types.js';
@@ -412,7 +412,7 @@ async function runLevel(pool: AdapterPool, host: ServiceHandle<HostInfo>, p: Dnp
     passed,
     pollP50: percentile(lat, 50),
     pollP99: percentile(lat, 99),
-    pollMax: lat.length ? Math.max(...lat) : NaN,
+    pollMax: maxOf(lat),
     commandP50: percentile(commands, 50),
     commandP99: percentile(commands, 99),
     setpointP50: percentile(setpoints, 50),

@@ -1,15 +1,15 @@
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { SunSpecClient } from '../../src/adapters/sunspec/client.js';
-import { ModbusSerialTransport, type RegisterTransport } from '../../src/adapters/sunspec/modbus-transport.js';
+import { ModbusTcpPool } from '../../src/adapters/sunspec/modbus-tcp.js';
+import type { RegisterTransport } from '../../src/adapters/sunspec/modbus-transport.js';
 import { capabilitiesFrom, sampleFrom, type SunSpecCapabilities } from '../../src/adapters/sunspec/semantics.js';
 import { scan } from '../../src/cli/sunspec-commands.js';
 import { ModelRegistry } from '../../src/protocols/sunspec/index.js';
 import { SimInverter } from '../../src/sim/inverter.js';
 import { SunSpecServers } from '../../src/sim/sunspec/server.js';
 import { type BenchKind, derId, kindIndex, kindOf } from '../lib/fleet.js';
-import { fileDescriptorLimit, fmt, machine, median, nowMs, pct, percentile, round, settle } from '../lib/measure.js';
+import { fileDescriptorLimit, fmt, machine, maxOf, median, nowMs, pct, percentile, round, settle } from '../lib/measure.js';
 import { startService, type Service, type ServiceHandle } from '../lib/service.js';
-import { SharedModbusConnection } from '../lib/shared-modbus.js';
 import { deviceSpec, noonSky } from '../lib/sim-devices.js';
 import { BenchFailure, type Figure, type Suite, type SuiteOptions, type SuiteResult } from '../lib/types.js';
 
@@ -24,12 +24,15 @@ const POLLED = [701, 713, 101, 102, 103, 111, 112, 113, 122, 124];
 const PERIOD_MS = 1000;
 const REQUEST_TIMEOUT_MS = 2000;
 /** Discoveries in flight at once while connecting a level's devices (setup, not timed). */
-const SETUP_CONCURRENCY = 128;
+const SETUP_CONCURRENCY = 512;
 const T0 = Date.UTC(2026, 5, 21, 18);
 
 type Mode = 'gateway' | 'port';
-/** 'device': one connection per device (per unit id behind a gateway); 'shared': one per gateway port. */
-type Connection = 'device' | 'shared';
+/**
+ * Requests in flight per connection for the pipelined sweep (`derms start --modbus-inflight N`);
+ * the headline sweep runs the default, 1.
+ */
+const PIPELINE = Number(process.env['BENCH_SUNSPEC_INFLIGHT'] ?? 8);
 
 /** Device counts to try in order until one misses, then bisection steps between the last pass and the miss. */
 interface SweepPlan {
@@ -40,8 +43,10 @@ interface SweepPlan {
 }
 
 interface SunSpecParams {
+  /** Gateway mode with the adapter's defaults: one connection per gateway port, one request in flight. */
   readonly gateway: SweepPlan;
-  readonly shared: SweepPlan;
+  /** Gateway again, PIPELINE requests in flight per connection. */
+  readonly pipelined: SweepPlan;
   readonly port: SweepPlan;
   readonly warmupS: number;
   readonly windowS: number;
@@ -56,34 +61,39 @@ export const sunspecSuite: Suite = {
   async run(opts: SuiteOptions): Promise<SuiteResult> {
     const started = nowMs();
     const fdCap = fileDescriptorLimit();
-    const cap = (levels: number[], perDevice: number): number[] => levels.filter((n) => n * perDevice + 500 <= fdCap);
+    // Sockets a level needs: both ends of each connection (one per gateway port of 247 units, or one per device).
+    const cap = (levels: number[], perConnection: number, unitsPerConnection: number): number[] => levels.filter((n) => Math.ceil(n / unitsPerConnection) * perConnection + 500 <= fdCap);
     const p: SunSpecParams = {
-      gateway: { levels: cap(opts.quick ? [250, 500, 1000] : [1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000], 2), grid: 250, refinements: opts.quick ? 0 : 2 },
-      // Whole gateway ports (247 units each).
-      shared: { levels: cap(opts.quick ? [494] : [247, 988, 1976], 2), grid: 247, refinements: 0 },
-      port: { levels: cap(opts.quick ? [250] : [1000, 2000], 3), grid: 500, refinements: 0 },
+      gateway: { levels: cap(opts.quick ? [250, 500, 1000] : [1000, 2000, 4000, 5000, 6000, 7000, 8000, 10000, 12000], 2, 247), grid: 500, refinements: opts.quick ? 0 : 2 },
+      pipelined: { levels: cap(opts.quick ? [1000] : [8000, 12000, 16000, 20000], 2, 247), grid: 1000, refinements: opts.quick ? 0 : 1 },
+      port: { levels: cap(opts.quick ? [250] : [1000, 2000], 3, 1), grid: 500, refinements: 0 },
       warmupS: 1,
       windowS: opts.samples ?? (opts.quick ? 3 : 10),
       scanRuns: opts.runs ?? (opts.quick ? 3 : 5),
-      budgetS: opts.quick ? 60 : 160,
+      budgetS: opts.quick ? 60 : 720,
     };
     const log = opts.log;
     const elapsedS = (): number => (nowMs() - started) / 1000;
-    if (!p.gateway.levels.length || !p.port.levels.length || !p.shared.levels.length) {
+    if (!p.gateway.levels.length || !p.port.levels.length || !p.pipelined.levels.length) {
       throw new BenchFailure(`the open-file limit (${fdCap}) leaves too few sockets for the smallest levels; raise it (ulimit -n)`);
     }
 
     // Gateway mode: devices behind gateway ports (247 unit ids each), served from a worker thread.
-    const gwCount = Math.max(...p.gateway.levels);
+    // One device worker serves both gateway sweeps: as many devices as the larger one polls.
+    const gwCount = Math.max(...p.gateway.levels, ...p.pipelined.levels);
     log(`sunspec: starting ${fmt(gwCount)} simulated devices behind gateway ports in a worker thread`);
     const gw = await startService<DeviceHostArg, DeviceHostInfo>(self, 'serveDevices', { count: gwCount, mode: 'gateway', seed: 7 }, log);
     let scanRes: ScanResult;
     let gateway: Sweep;
-    let shared: Sweep | null = null;
+    let pipelined: Sweep | null = null;
     try {
       log(`sunspec: ${fmt(gwCount)} devices on ${gw.info.ports} gateway ports, ready in ${(gw.info.startMs / 1000).toFixed(1)} s`);
       scanRes = await benchScan(gw.info.endpoints[kindIndex(gw.info.endpoints, 'battery')]!.url, p.scanRuns, log);
-      gateway = await sweep('gateway', 'device', gw, p.gateway, p, elapsedS, log);
+      gateway = await sweep('gateway', 1, gw, p.gateway, p, elapsedS, log);
+      if (elapsedS() < p.budgetS) {
+        await settle(1000);
+        pipelined = await sweep('gateway', PIPELINE, gw, p.pipelined, p, elapsedS, log);
+      } else log('sunspec: time budget spent; the pipelined gateway sweep skipped');
     } finally {
       await gw.stop();
     }
@@ -94,22 +104,11 @@ export const sunspecSuite: Suite = {
       log(`sunspec: starting ${fmt(portCount)} simulated devices, one TCP port each, in a worker thread`);
       const ph = await startService<DeviceHostArg, DeviceHostInfo>(self, 'serveDevices', { count: portCount, mode: 'port', seed: 7 }, log);
       try {
-        port = await sweep('port', 'device', ph, p.port, p, elapsedS, log);
+        port = await sweep('port', 1, ph, p.port, p, elapsedS, log);
       } finally {
         await ph.stop();
       }
     } else log('sunspec: time budget spent; port-mode sweep skipped');
-
-    if (elapsedS() < p.budgetS) {
-      const sharedCount = Math.max(...p.shared.levels);
-      log(`sunspec: starting ${fmt(sharedCount)} simulated devices behind gateway ports again, for shared connections`);
-      const sh = await startService<DeviceHostArg, DeviceHostInfo>(self, 'serveDevices', { count: sharedCount, mode: 'gateway', seed: 7 }, log);
-      try {
-        shared = await sweep('gateway', 'shared', sh, p.shared, p, elapsedS, log);
-      } finally {
-        await sh.stop();
-      }
-    } else log('sunspec: time budget spent; shared-connection gateway sweep skipped');
 
     const best = gateway.best ?? gateway.levels[0]!;
     const metrics: Record<string, number | number[]> = {
@@ -120,7 +119,7 @@ export const sunspecSuite: Suite = {
       scanSecondsFirst: round(scanRes.first, 4),
       scanModels: scanRes.models,
       ...sweepMetrics('gw', gateway),
-      ...(shared ? sweepMetrics('shared', shared) : {}),
+      ...(pipelined ? sweepMetrics('pipe', pipelined) : {}),
       ...(port ? sweepMetrics('port', port) : {}),
       discoveryMsPerDevice: round(gateway.setupMsPerDevice, 2),
     };
@@ -135,7 +134,8 @@ export const sunspecSuite: Suite = {
         profile: '700',
         gatewayLevels: p.gateway.levels.join(','),
         portLevels: port ? p.port.levels.join(',') : 'skipped',
-        sharedLevels: shared ? p.shared.levels.join(',') : 'skipped',
+        pipelinedLevels: pipelined ? p.pipelined.levels.join(',') : 'skipped',
+        maxInFlight: PIPELINE,
         warmupS: p.warmupS,
         windowS: p.windowS,
         periodMs: PERIOD_MS,
@@ -148,8 +148,8 @@ export const sunspecSuite: Suite = {
         'Two threads: the simulated devices and their SunSpec Modbus TCP servers run in one worker thread, the DERMS side ' +
         '(connections, SunSpec clients, polling, decoding) on Node\'s main thread, so each side can have a core; V8\'s garbage ' +
         'collector may use helper threads.',
-      workloads: workloads(p, gateway, shared, port, scanRes),
-      figures: figures(gateway, shared, port).filter((f) => typeof metrics[f.key] === 'number'),
+      workloads: workloads(p, gateway, pipelined, port, scanRes),
+      figures: figures(gateway, pipelined, port).filter((f) => typeof metrics[f.key] === 'number'),
       metrics,
     };
   },
@@ -255,7 +255,8 @@ interface Level {
 
 interface Sweep {
   readonly mode: Mode;
-  readonly connection: Connection;
+  /** Requests in flight per connection. */
+  readonly maxInFlight: number;
   readonly levels: Level[];
   readonly best: Level | null;
   readonly connections: number;
@@ -268,24 +269,20 @@ interface Sweep {
 }
 
 /** Poll ever more devices until a level misses; then bisect between the last pass and the miss. */
-async function sweep(mode: Mode, connection: Connection, host: ServiceHandle<DeviceHostInfo>, plan: SweepPlan, p: SunSpecParams, elapsedS: () => number, log: (m: string) => void): Promise<Sweep> {
+async function sweep(mode: Mode, maxInFlight: number, host: ServiceHandle<DeviceHostInfo>, plan: SweepPlan, p: SunSpecParams, elapsedS: () => number, log: (m: string) => void): Promise<Sweep> {
   const registry = new ModelRegistry();
   const devs: Polled[] = [];
-  const shared = new Map<number, Promise<SharedModbusConnection>>();
-  const open = (ep: DeviceEndpoint): Promise<RegisterTransport> => {
-    if (connection === 'device') return ModbusSerialTransport.open({ kind: 'tcp', host: ep.host, port: ep.port, unit: ep.unit }, REQUEST_TIMEOUT_MS);
-    let c = shared.get(ep.port);
-    if (!c) shared.set(ep.port, (c = SharedModbusConnection.open(ep.host, ep.port, REQUEST_TIMEOUT_MS)));
-    return c.then((x) => x.unit(ep.unit));
-  };
+  // As SunSpecAdapter opens devices: one connection per host:port, shared by the units behind it.
+  const pool = new ModbusTcpPool({ maxInFlight });
+  const open = (ep: DeviceEndpoint): Promise<RegisterTransport> => pool.open({ host: ep.host, port: ep.port, unit: ep.unit }, REQUEST_TIMEOUT_MS);
   const out: Level[] = [];
   const notRun: number[] = [];
   let setupMs = 0;
-  const label = `${mode}${connection === 'shared' ? ', shared connection per gateway port' : ''}`;
+  const label = `${mode}, ${maxInFlight} in flight per connection`;
   const runAt = async (n: number): Promise<Level> => {
     if (devs.length < n) {
       const s = nowMs();
-      devs.push(...(await connectAll(host.info.endpoints.slice(devs.length, n), registry, open, connection)));
+      devs.push(...(await connectAll(host.info.endpoints.slice(devs.length, n), registry, open)));
       setupMs += nowMs() - s;
       log(`sunspec: ${label}: ${fmt(n)} devices connected and discovered (${((nowMs() - s) / 1000).toFixed(1)} s)`);
     }
@@ -323,15 +320,15 @@ async function sweep(mode: Mode, connection: Connection, host: ServiceHandle<Dev
     }
   } finally {
     await Promise.all(devs.map((d) => d.client.close().catch(() => undefined)));
-    await Promise.all([...shared.values()].map((c) => c.then((x) => x.close()).catch(() => undefined)));
+    await pool.close();
   }
   const passing = out.filter((l) => l.passed).sort((a, b) => b.n - a.n);
   return {
     mode,
-    connection,
+    maxInFlight,
     levels: out.sort((a, b) => a.n - b.n),
     best: passing[0] ?? null,
-    connections: connection === 'device' ? devs.length : shared.size,
+    connections: new Set(devs.map((d) => d.ep.port)).size,
     setupMsPerDevice: devs.length ? setupMs / devs.length : 0,
     served: host.info.endpoints.length,
     notRun,
@@ -341,22 +338,12 @@ async function sweep(mode: Mode, connection: Connection, host: ServiceHandle<Dev
 
 /**
  * Connect and discover each device, as SunSpecAdapter does on connect (discovery, one read of
- * every model for its capabilities); `SETUP_CONCURRENCY` at a time, or over shared connections one
- * device per gateway port at a time (they are serialized there anyway). Not timed as polling.
+ * every model for its capabilities), `SETUP_CONCURRENCY` at a time. Not timed as polling.
  */
-async function connectAll(eps: readonly DeviceEndpoint[], registry: ModelRegistry, open: (ep: DeviceEndpoint) => Promise<RegisterTransport>, connection: Connection): Promise<Polled[]> {
+async function connectAll(eps: readonly DeviceEndpoint[], registry: ModelRegistry, open: (ep: DeviceEndpoint) => Promise<RegisterTransport>): Promise<Polled[]> {
   const out = new Array<Polled>(eps.length);
-  // Work queues of device indexes; several workers may drain one queue.
-  const queue = (items: number[]): { items: number[]; next: number } => ({ items, next: 0 });
-  let workers: { items: number[]; next: number }[];
-  if (connection === 'shared') {
-    const byPort = new Map<number, number[]>();
-    eps.forEach((ep, i) => byPort.set(ep.port, [...(byPort.get(ep.port) ?? []), i]));
-    workers = [...byPort.values()].map(queue);
-  } else {
-    const all = queue(eps.map((_, i) => i));
-    workers = Array.from({ length: Math.min(SETUP_CONCURRENCY, eps.length) }, () => all);
-  }
+  const all = { items: eps.map((_, i) => i), next: 0 };
+  const workers = Array.from({ length: Math.min(SETUP_CONCURRENCY, eps.length) }, () => all);
   const worker = async (q: { items: number[]; next: number }): Promise<void> => {
     while (q.next < q.items.length) {
       const i = q.items[q.next++]!;
@@ -485,7 +472,7 @@ async function pollLevel(polled: readonly Polled[], host: ServiceHandle<DeviceHo
     passed: ok === expected,
     p50: percentile(lats, 50),
     p99: percentile(lats, 99),
-    max: lats.length ? Math.max(...lats) : NaN,
+    max: maxOf(lats),
     issueLagP99: percentile(lags, 99),
     dermsElu,
     devicesElu,
@@ -558,9 +545,9 @@ function sweepMetrics(prefix: string, s: Sweep): Record<string, number | number[
   return m;
 }
 
-function figures(gateway: Sweep, shared: Sweep | null, port: Sweep | null): Figure[] {
+function figures(gateway: Sweep, pipelined: Sweep | null, port: Sweep | null): Figure[] {
   const out: Figure[] = [
-    { key: 'devicesAt1Hz', label: 'Devices polled at 1 Hz, every poll in time (gateway mode)', unit: 'devices', digits: 0, target: { op: '>=', value: TARGET_DEVICES, source: `${ISSUE}: ${fmt(TARGET_DEVICES)} devices at 1 Hz, simulator and DERMS on one machine` } },
+    { key: 'devicesAt1Hz', label: `Devices polled at 1 Hz, every poll in time (gateway mode, ${gateway.maxInFlight} in flight per connection)`, unit: 'devices', digits: 0, target: { op: '>=', value: TARGET_DEVICES, source: `${ISSUE}: ${fmt(TARGET_DEVICES)} devices at 1 Hz, simulator and DERMS on one machine` } },
     { key: 'pollLatencyP50Ms', label: `Poll latency p50 at ${gateway.best ? `${fmt(gateway.best.n)} devices` : 'the smallest level (none passed)'}`, unit: 'ms', digits: 2 },
     { key: 'pollLatencyP99Ms', label: `Poll latency p99 at ${gateway.best ? `${fmt(gateway.best.n)} devices` : 'the smallest level (none passed)'}`, unit: 'ms', digits: 2 },
     { key: 'scanSeconds', label: 'derms scan of one device (median)', unit: 's', digits: 3 },
@@ -584,16 +571,16 @@ function figures(gateway: Sweep, shared: Sweep | null, port: Sweep | null): Figu
     out.push({ key: 'portDevicesAt1Hz', label: `Devices at 1 Hz, one TCP port per device (tried up to ${fmt(Math.max(...port.levels.map((l) => l.n)))})`, unit: 'devices', digits: 0 });
     out.push(...levelFigures('port', port, 'Port mode', false));
   }
-  if (shared) {
-    out.push({ key: 'sharedDevicesAt1Hz', label: `Devices at 1 Hz, gateway, one shared connection per gateway port (tried up to ${fmt(Math.max(...shared.levels.map((l) => l.n)))})`, unit: 'devices', digits: 0 });
-    out.push(...levelFigures('shared', shared, 'Gateway, shared connection', false));
+  if (pipelined) {
+    out.push({ key: 'pipeDevicesAt1Hz', label: `Devices at 1 Hz, gateway mode, ${pipelined.maxInFlight} requests in flight per connection (--modbus-inflight ${pipelined.maxInFlight})`, unit: 'devices', digits: 0 });
+    out.push(...levelFigures('pipe', pipelined, `Gateway, ${pipelined.maxInFlight} in flight`, true));
   }
-  out.push({ key: 'discoveryMsPerDevice', label: 'Connect + discover + first full read, per device (setup, 128 at a time)', unit: 'ms', digits: 2 });
+  out.push({ key: 'discoveryMsPerDevice', label: `Connect + discover + first full read, per device (setup, ${SETUP_CONCURRENCY} at a time)`, unit: 'ms', digits: 2 });
   out.push({ key: 'gwDeviceStepMs', label: `Stepping all ${fmt(gateway.served)} served devices once (device thread, median)`, unit: 'ms', digits: 2 });
   return out;
 }
 
-function workloads(p: SunSpecParams, gateway: Sweep, shared: Sweep | null, port: Sweep | null, s: ScanResult): { name: string; description: string }[] {
+function workloads(p: SunSpecParams, gateway: Sweep, pipelined: Sweep | null, port: Sweep | null, s: ScanResult): { name: string; description: string }[] {
   const levels = (sw: Sweep): string =>
     [
       ...sw.levels.map((l) => `${fmt(l.n)} ${l.passed ? 'pass' : `miss (${pct(l.ok / l.expected)} in time, ${l.late} late, ${l.skipped} skipped, ${l.failed} failed)`}`),
@@ -606,13 +593,14 @@ function workloads(p: SunSpecParams, gateway: Sweep, shared: Sweep | null, port:
         `Simulator and DERMS both on this machine, over loopback TCP. Device side, in a worker thread: \`SimInverter\`s (60 % 10 kW PV, ` +
         `25 % 5 kW / 13.5 kWh battery, 15 % 7.6 kW hybrid), warmed up 30 s under a clear noon sky and stepped once a second in real time, ` +
         `served with SunSpec profile '700' by \`SunSpecServers.start\` in mode 'gateway' (247 unit ids per TCP port; modbus-serial \`ServerTCP\`). ` +
-        `DERMS side, on the main thread: for each device one \`ModbusSerialTransport.open\` (modbus-serial client, timeout ${REQUEST_TIMEOUT_MS} ms) — ` +
-        `**one TCP connection per device, to its gateway port with its unit id** (the transport binds one unit id per connection), ` +
-        `then \`SunSpecClient.discover\`, one read of every model and \`capabilitiesFrom\`, as \`SunSpecAdapter\` does on connect ` +
+        `DERMS side, on the main thread: each device opened as \`SunSpecAdapter\` opens it, through a \`ModbusTcpPool\` ` +
+        `(src/adapters/sunspec/modbus-tcp.ts; timeout ${REQUEST_TIMEOUT_MS} ms): **one TCP connection per gateway port, shared by the ` +
+        `up to 247 units behind it** (${gateway.connections} connections at the largest level), each request carrying its unit id and a ` +
+        `transaction id, **${gateway.maxInFlight === 1 ? 'one request' : `up to ${gateway.maxInFlight} requests`} in flight per connection** ` +
+        `(the adapter's default \`maxInFlight\`; the others wait their turn; requests written in one tick leave in one write), then \`SunSpecClient.discover\`, one read of every model and \`capabilitiesFrom\`, as \`SunSpecAdapter\` does on connect ` +
         `(setup, ${SETUP_CONCURRENCY} devices at a time, not timed as polling; ${gateway.setupMsPerDevice.toFixed(2)} ms per device). ` +
         `Polling as \`SunSpecAdapter.poll\`: \`client.readValues\` of the polled models the device has (701 for PV; 701 and 713 for battery ` +
-        `and hybrid: 2 and 3 Modbus requests, 701 being 155 registers), then \`sampleFrom\` into a TelemetrySample; one request in flight per ` +
-        `connection; a poll that falls due while the device's last one is still out is skipped, as the adapter skips it. ` +
+        `and hybrid: 1 and 2 Modbus requests: 701 is read through its last non-string point), then \`sampleFrom\` into a TelemetrySample; a poll that falls due while the device's last one is still out is skipped, as the adapter skips it. ` +
         `The i-th of n devices is due at i/n of every second (uniformly staggered, ordered by unit id then port, so a gateway port's ` +
         `units are spread over the second). Per level: ${p.warmupS} s of warm-up, then a ${p.windowS} s window; ` +
         `a device-second counts as in time when its poll completed (sample decoded) before the device's next poll was due. ` +
@@ -634,15 +622,14 @@ function workloads(p: SunSpecParams, gateway: Sweep, shared: Sweep | null, port:
         `levels ${p.port.levels.map(fmt).join(', ')} until the first miss: ${levels(port)}.`,
     });
   }
-  if (shared) {
+  if (pipelined) {
     out.push({
-      name: 'Gateway with one shared connection per gateway port (sharedDevicesAt1Hz)',
+      name: 'Gateway, requests pipelined (pipeDevicesAt1Hz)',
       description:
-        `The same devices and polling, but as a DERMS would reach a real Modbus gateway: one TCP connection per gateway port ` +
-        `(${shared.connections} connections for the largest level) shared by its up to 247 units, requests of all units serialized on ` +
-        `it (one in flight) and each sent with its unit id (a bench-side transport, \`bench/lib/shared-modbus.ts\`, since ` +
-        `\`ModbusSerialTransport\` binds one unit id per connection; \`SunSpecClient\` and the polling are unchanged). ` +
-        `Levels ${p.shared.levels.map(fmt).join(', ')} (whole gateway ports) until the first miss: ${levels(shared)}.`,
+        `The same devices, connections and polling with \`maxInFlight\` ${pipelined.maxInFlight} (\`derms start --modbus-inflight ` +
+        `${pipelined.maxInFlight}\`): up to ${pipelined.maxInFlight} requests outstanding on each gateway connection, for gateways that queue them. ` +
+        `Levels ${p.pipelined.levels.map(fmt).join(', ')} until the first miss, then up to ${p.pipelined.refinements} bisection step(s) on a ` +
+        `${p.pipelined.grid}-device grid: ${levels(pipelined)}.`,
     });
   }
   out.push({
