@@ -13,6 +13,31 @@ export interface EmbeddedBrokerOptions {
   readonly concurrency?: number;
 }
 
+const SOCKET_BUFFER_BYTES = 1 << 20;
+
+/**
+ * aedes writes every message it delivers on its own (each delivery runs in a setImmediate of its
+ * own), so a subscriber receiving thousands of messages a second cost one system call each. The
+ * socket is held corked from its first write until the end of the event loop's next check phase,
+ * so what the deliveries of one turn write leaves in one write; order is unchanged.
+ */
+function coalesceWrites(socket: Socket): void {
+  const write = socket.write;
+  let held = false;
+  const release = (): void => {
+    held = false;
+    socket.uncork();
+  };
+  socket.write = function (this: Socket, ...args: Parameters<Socket['write']>): boolean {
+    if (!held) {
+      held = true;
+      socket.cork();
+      setImmediate(release);
+    }
+    return write.apply(this, args as never);
+  } as Socket['write'];
+}
+
 /**
  * An MQTT 3.1.1 broker in this process (aedes, in-memory persistence) on a TCP port, so the
  * simulator, the DERMS, `derms scan` and tools like mosquitto_sub can all reach it. Persistent
@@ -34,7 +59,11 @@ export class EmbeddedBroker {
     // A misbehaving client (bad packet, slow reader) is dropped by aedes; the broker keeps serving.
     aedes.on('clientError', () => undefined);
     aedes.on('connectionError', () => undefined);
-    const server = createServer((socket) => aedes.handle(socket));
+    // Large socket buffers: a busy subscriber takes bursts without aedes waiting for 'drain' at every message.
+    const server = createServer({ highWaterMark: SOCKET_BUFFER_BYTES }, (socket) => {
+      coalesceWrites(socket);
+      aedes.handle(socket);
+    });
     try {
       server.listen(o.port ?? 0, host);
       await Promise.race([once(server, 'listening'), once(server, 'error').then(([e]) => Promise.reject(e as Error))]);

@@ -20,6 +20,7 @@ const cmv = (x: CMV | undefined): number | undefined => (x ? (x.cVal?.mag ?? 0) 
 const mv = (x: MV | undefined): number | undefined => (x ? (x.mag ?? 0) : undefined);
 const sps = (x: StatusSPS | undefined): boolean | undefined => (x ? (x.stVal ?? false) : undefined);
 const asg = (x: ASG | undefined): number | undefined => (x ? (x.setMag ?? 0) : undefined);
+const bcr = (b: { actVal?: number | undefined } | undefined): number | undefined => (b ? (b.actVal ?? 0) : undefined);
 
 export interface ReadingView {
   readonly timeMs: number | undefined;
@@ -38,7 +39,6 @@ export function readingView(msg: Reading): ReadingView {
   const r = 'solarReading' in msg ? msg.solarReading : 'essReading' in msg ? msg.essReading : undefined;
   const x = r?.readingMMXU;
   const m = r?.readingMMTR;
-  const bcr = (b: { actVal?: number | undefined } | undefined): number | undefined => (b ? (b.actVal ?? 0) : undefined);
   return {
     timeMs: msOf(msg.readingMessageInfo?.messageInfo?.messageTimeStamp),
     w: cmv(x?.W?.net),

@@ -63,6 +63,25 @@ describe('MqttConnection on the embedded broker', () => {
     expect(b.connectedClients).toBe(2);
   });
 
+  it('delivers a burst of thousands of messages complete and in order (the broker writes them together)', async () => {
+    const b = await broker();
+    const sub = connection(b, 'burst-sub');
+    const box = inbox(sub);
+    await sub.whenOnline(2000);
+    await sub.subscribe(['burst/+'], 0);
+    const pub = connection(b, 'burst-pub');
+    await pub.whenOnline(2000);
+    const n = 5000;
+    const payload = 'x'.repeat(300);
+    await Promise.all(Array.from({ length: n }, (_, i) => pub.publish(`burst/${i % 7}`, Buffer.from(`${i}:${payload}`), { qos: 0 })));
+    await box.waitFor(n, 10_000);
+    expect(box.got.map((m) => Number(m.text.split(':')[0]))).toEqual(Array.from({ length: n }, (_, i) => i));
+    // The broker keeps serving after the burst.
+    await pub.publish('burst/after', Buffer.from('after'), { qos: 1 });
+    await box.waitFor(n + 1);
+    expect(box.got.at(-1)).toEqual({ topic: 'burst/after', text: 'after' });
+  });
+
   it('keeps a persistent session: a QoS 1 message sent while the subscriber is away arrives when it returns', async () => {
     const b = await broker();
     const dev = new MqttConnection({ broker: b.target(), clientId: 'device-gw' });
