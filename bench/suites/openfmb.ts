@@ -35,6 +35,8 @@ const DEVICES_PER_GATEWAY = 1000;
 /** DERs per group in the core. */
 const GROUP_SIZE = 500;
 const T0 = Date.UTC(2026, 5, 21, 18);
+/** Node timers may fire a millisecond or two before their time by Date.now(): a reading published that early counts for its period. */
+const TIMER_EARLY_MS = 5;
 
 interface OpenFmbParams {
   readonly levels: readonly number[];
@@ -76,7 +78,8 @@ export const openfmbSuite: Suite = {
         log(
           `openfmb: ${fmt(n)} devices: ${l.passed ? 'pass' : 'MISS'} (${pct(l.inTime / l.expected, 1)} of ${fmt(l.expected)} readings in time, ` +
             `transport p50 ${l.transportP50.toFixed(1)} ms p99 ${l.transportP99.toFixed(1)} ms, to group status p50 ${l.e2eP50.toFixed(0)} ms p99 ${l.e2eP99.toFixed(0)} ms; ` +
-            `busy: DERMS ${pct(l.dermsElu, 1)}, broker ${pct(l.brokerElu, 1)}, devices ${pct(l.devicesElu, 1)})`,
+            `busy: DERMS ${pct(l.dermsElu, 1)}, broker ${pct(l.brokerElu, 1)}, devices ${pct(l.devicesElu, 1)}; ` +
+            `late ${l.late}, missing ${l.missing}, doubled ${l.doubled}, published ${fmt(l.publishedReadings)}, offline slots ${l.slotsOffline}, slots a period late ${l.slotsLate}, publish failures ${l.publishFailures}, gateway disconnects ${l.deviceDisconnects})`,
         );
         return l;
       };
@@ -139,6 +142,9 @@ export const openfmbSuite: Suite = {
       metrics[`${k}MessagesPerS`] = round(l.messagesPerS, 0);
       metrics[`${k}Dropped`] = l.dropped;
       metrics[`${k}WireProblems`] = l.wireProblems;
+      metrics[`${k}Doubled`] = l.doubled;
+      metrics[`${k}PublishedReadings`] = l.publishedReadings;
+      metrics[`${k}GatewayDisconnects`] = l.deviceDisconnects;
     }
     return {
       schema: 1,
@@ -173,8 +179,9 @@ export const openfmbSuite: Suite = {
             `DERMS side, on the main thread: one \`OpenFmbBus\` (one connection, wildcard subscriptions to the Reading, Status and Capability profiles of both modules), ` +
             `one \`OpenFmbAdapter\` per device attached to a \`TelemetryHub\` feeding an \`Aggregator\` (real-time clock, status every 1000 ms) with the devices in groups ` +
             `of ${GROUP_SIZE}. Per level: the level's devices start publishing, ${p.warmupS} s of warm-up, then a ${p.windowS} s window. Each device's readings are due ` +
-            `once a period at its own phase (from its first reading seen in the warm-up; each reading is matched to its nearest due time, which absorbs timer jitter); ` +
-            `a device-second is in time when the reading due in it reached \`Aggregator.ingest\` (decoded, normalized, checked) less than ${PERIOD_MS} ms after it was ` +
+            `once a period at its own phase (its gateway's slot: the gateway's schedule start plus the slot, told by the device worker), and a reading counts ` +
+            `for the period it was published in (its message timestamp; the slots keep time, so a reading is never published before it is due, but for timers firing up to ${TIMER_EARLY_MS} ms early); ` +
+            `a device-second is in time when its reading reached \`Aggregator.ingest\` (decoded, normalized, checked) less than ${PERIOD_MS} ms after it was ` +
             `published; a level passes when every device-second of the window is in time and no sample was dropped. devicesAt1Hz is the largest passing level ` +
             `(levels in order until the first miss, then up to ${p.refinements} bisection steps on a ${fmt(p.grid)}-device grid). Latency to group status: from the ` +
             `reading's publication (its message timestamp, taken when the gateway encodes it) to the first group status emitted after its ingestion (so it includes ` +
@@ -232,6 +239,14 @@ export interface DeviceHostArg {
   readonly seed: number;
 }
 
+export interface DeviceDiag {
+  readonly readings: number;
+  readonly slotsOffline: number;
+  readonly slotsLate: number;
+  readonly publishFailures: number;
+  readonly disconnects: number;
+}
+
 export interface DeviceHostInfo {
   readonly ids: string[];
   readonly kinds: string[];
@@ -244,11 +259,14 @@ export interface DeviceHostInfo {
 export async function serveDevices(arg: DeviceHostArg, log: (m: string) => void): Promise<Service<DeviceHostInfo>> {
   const devices = Array.from({ length: arg.count }, (_, i) => new SimInverter(deviceSpec(derId('of', i), kindOf(i)), arg.seed + i));
   let t = T0;
+  /** Devices on the broker now: only those are stepped after the warm-up. */
+  let active = devices.length;
   const stepAll = (): void => {
     t += PERIOD_MS;
-    for (const d of devices) d.step(t, PERIOD_MS / 1000, noonSky, 240, 60);
+    for (let i = 0; i < active; i++) devices[i]!.step(t, PERIOD_MS / 1000, noonSky, 240, 60);
   };
   for (let k = 0; k < 30; k++) stepAll();
+  active = 0;
   if (devices.some((d) => d.operating !== 'running')) throw new BenchFailure('devices: not every device is running after warm-up');
   const timer = setInterval(stepAll, PERIOD_MS);
   const broker: BrokerTarget = { tls: null, host: '127.0.0.1', port: arg.port, protocolVersion: 4 };
@@ -265,6 +283,7 @@ export async function serveDevices(arg: DeviceHostArg, log: (m: string) => void)
       start: async (n: unknown) => {
         await stop();
         run++;
+        active = n as number;
         const chunks: SimInverter[][] = [];
         for (let i = 0; i < (n as number); i += DEVICES_PER_GATEWAY) chunks.push(devices.slice(i, Math.min(n as number, i + DEVICES_PER_GATEWAY)));
         gateways = await Promise.all(
@@ -280,6 +299,16 @@ export async function serveDevices(arg: DeviceHostArg, log: (m: string) => void)
       stop,
       elu: () => performance.eventLoopUtilization(),
       published: () => gateways.reduce((a, g) => a + g.stats.readings + g.stats.statuses, 0),
+      /** Each started device's first reading due time (epoch ms). */
+      phases: (): [string, number][] => gateways.flatMap((g) => g.endpoints().map((e): [string, number] => [e.mRID, g.readingSchedule(e.mRID)!.firstDueMs])),
+      /** What the gateways did: readings published, slots skipped while offline, publish failures, disconnects. */
+      diag: (): DeviceDiag => ({
+        readings: gateways.reduce((a, g) => a + g.stats.readings, 0),
+        slotsOffline: gateways.reduce((a, g) => a + g.stats.slotsOffline, 0),
+        slotsLate: gateways.reduce((a, g) => a + g.stats.slotsLate, 0),
+        publishFailures: gateways.reduce((a, g) => a + g.stats.publishFailures, 0),
+        disconnects: gateways.reduce((a, g) => a + g.connectionStats.disconnects, 0),
+      }),
     },
     close: async () => {
       clearInterval(timer);
@@ -309,6 +338,13 @@ interface Level {
   readonly messagesPerS: number;
   readonly dropped: number;
   readonly wireProblems: number;
+  readonly doubled: number;
+  /** Over the window, on the device side: readings published, slots skipped while a gateway was offline, failed publishes, gateway disconnects. */
+  readonly publishedReadings: number;
+  readonly slotsOffline: number;
+  readonly slotsLate: number;
+  readonly publishFailures: number;
+  readonly deviceDisconnects: number;
 }
 
 async function runLevel(n: number, broker: ServiceHandle<BrokerInfo>, devices: ServiceHandle<DeviceHostInfo>, p: OpenFmbParams, log: (m: string) => void): Promise<Level> {
@@ -330,17 +366,21 @@ async function runLevel(n: number, broker: ServiceHandle<BrokerInfo>, devices: S
   });
 
   // Measure at the aggregator. Each device publishes once a period at its own phase (its slot in
-  // its gateway's second), so its k-th reading is due at ref + k periods, ref being the first
-  // reading seen in the warm-up; a device-second of the window is in time when the reading due in
-  // it (matched to the nearest due time, which absorbs timer jitter) arrived within the period.
+  // its gateway's second, as the gateway schedules it), so its k-th reading is due at ref + k
+  // periods and is published at or after that (never before: the slots keep time); a reading
+  // counts for the period it was published in, and a device-second of the window is in time when
+  // its reading was published in it and reached the core less than a period after publication.
   let windowStart = Infinity;
   const ref = new Float64Array(n).fill(Number.NaN);
+  const reported = new Uint8Array(n);
   const first = new Float64Array(n);
   const seen = new Uint8Array(n * p.windowS);
   const transport: number[] = [];
   const e2e: number[] = [];
   let pendingPub: number[] = [];
   let late = 0;
+  /** Readings published in a device-second that already had one (cannot happen while the gateways keep time). */
+  let doubled = 0;
   let reporting = 0;
   const ingest = aggregator.ingest.bind(aggregator);
   aggregator.ingest = (s: TelemetrySample): void => {
@@ -348,17 +388,18 @@ async function runLevel(n: number, broker: ServiceHandle<BrokerInfo>, devices: S
     ingest(s);
     const i = index.get(s.derId)!;
     const pub = s.timestamp;
-    if (Number.isNaN(ref[i]!)) {
-      ref[i] = pub;
+    if (reported[i] === 0) {
+      reported[i] = 1;
       reporting++;
     }
     if (windowStart === Infinity) return;
-    const j = Math.round((pub - ref[i]!) / PERIOD_MS) - first[i]!;
+    const j = Math.floor((pub - ref[i]! + TIMER_EARLY_MS) / PERIOD_MS) - first[i]!;
     if (j < 0 || j >= p.windowS) return;
     const lat = now - pub;
     transport.push(lat);
     pendingPub.push(pub);
     if (lat >= PERIOD_MS) late++;
+    else if (seen[i * p.windowS + j] === 1) doubled++;
     else seen[i * p.windowS + j] = 1;
   };
   const statusSub: Subscription = aggregator.status$.subscribe(() => {
@@ -377,11 +418,17 @@ async function runLevel(n: number, broker: ServiceHandle<BrokerInfo>, devices: S
     await new Promise((r) => setTimeout(r, 100));
   }
   log(`openfmb: ${fmt(n)} devices: all reporting ${((nowMs() - t0) / 1000).toFixed(1)} s after starting`);
+  for (const [id, due] of await devices.call<[string, number][]>('phases')) {
+    const i = index.get(id);
+    if (i !== undefined) ref[i] = due;
+  }
+  if (ref.some((x) => Number.isNaN(x))) throw new BenchFailure(`${fmt(n)} devices: the device worker did not give every device's reading schedule`);
   await new Promise((r) => setTimeout(r, p.warmupS * 1000));
   const elu0 = performance.eventLoopUtilization();
   const brokerElu0 = await broker.call<EventLoopUtilization>('elu');
   const devElu0 = await devices.call<EventLoopUtilization>('elu');
   const received0 = bus.stats.received;
+  const diag0 = await devices.call<DeviceDiag>('diag');
   const w0 = nowMs();
   windowStart = Date.now() + 50;
   for (let i = 0; i < n; i++) first[i] = Number.isNaN(ref[i]!) ? Infinity : Math.ceil((windowStart - ref[i]!) / PERIOD_MS);
@@ -391,6 +438,7 @@ async function runLevel(n: number, broker: ServiceHandle<BrokerInfo>, devices: S
   const brokerElu = performance.eventLoopUtilization(await broker.call<EventLoopUtilization>('elu'), brokerElu0).utilization;
   const devicesElu = performance.eventLoopUtilization(await devices.call<EventLoopUtilization>('elu'), devElu0).utilization;
   const messagesPerS = (bus.stats.received - received0) / wallS;
+  const diag1 = await devices.call<DeviceDiag>('diag');
   // The readings due in the window's last period may still be on their way.
   await new Promise((r) => setTimeout(r, 2 * PERIOD_MS));
   await devices.call('stop');
@@ -404,7 +452,7 @@ async function runLevel(n: number, broker: ServiceHandle<BrokerInfo>, devices: S
   await bus.close();
   hub.stop();
   aggregator.stop();
-  if (transport.length === 0) {
+  if (samples === 0) {
     throw new BenchFailure(`${fmt(n)} devices: no reading reached the core (bus ${JSON.stringify(bus.stats)}, problems ${JSON.stringify(bus.problems.counts)}, samples ${fmt(samples)}, dropped ${dropped})`);
   }
   return {
@@ -425,6 +473,12 @@ async function runLevel(n: number, broker: ServiceHandle<BrokerInfo>, devices: S
     messagesPerS,
     dropped,
     wireProblems,
+    doubled,
+    publishedReadings: diag1.readings - diag0.readings,
+    slotsOffline: diag1.slotsOffline - diag0.slotsOffline,
+    slotsLate: diag1.slotsLate - diag0.slotsLate,
+    publishFailures: diag1.publishFailures - diag0.publishFailures,
+    deviceDisconnects: diag1.disconnects - diag0.disconnects,
   };
 }
 

@@ -96,10 +96,12 @@ export class OpenFmbGateway {
   private readonly readingPeriod: number;
   private readonly statusEvery: number;
   private tick = 0;
+  /** When the slot schedule started (clock ms). */
+  private scheduleStart = Number.NaN;
   private slotTimer: Subscription | null = null;
   private closed = false;
   readonly problems: WireProblems;
-  readonly stats = { readings: 0, statuses: 0, capabilities: 0, controls: 0, applied: 0, held: 0, heldDropped: 0, publishFailures: 0 };
+  readonly stats = { readings: 0, statuses: 0, capabilities: 0, controls: 0, applied: 0, held: 0, heldDropped: 0, publishFailures: 0, slotsOffline: 0, slotsLate: 0 };
 
   private constructor(
     devices: readonly OpenFmbServedDevice[],
@@ -136,7 +138,8 @@ export class OpenFmbGateway {
         if (s === 'online') for (const d of g.served) d.announced = false;
       }),
     );
-    g.nextSlot(o.clock.now());
+    g.scheduleStart = o.clock.now();
+    g.nextSlot(g.scheduleStart);
     return g;
   }
 
@@ -155,6 +158,21 @@ export class OpenFmbGateway {
 
   get online(): boolean {
     return this.conn.online;
+  }
+
+  /**
+   * When a served device's readings are due (clock ms): its first slot, then every period; a
+   * reading is published at or after its due time (a late slot runs at once, the next keep time).
+   */
+  readingSchedule(mRID: string): { readonly firstDueMs: number; readonly periodMs: number } | undefined {
+    const i = this.served.findIndex((s) => s.mRID === mRID);
+    if (i < 0) return undefined;
+    return { firstDueMs: this.scheduleStart + (((i % SLOTS) + 1) * this.readingPeriod) / SLOTS, periodMs: this.readingPeriod };
+  }
+
+  /** The broker connection's counters (connects, disconnects, messages). */
+  get connectionStats(): Readonly<MqttConnection['stats']> {
+    return this.conn.stats;
   }
 
   async close(): Promise<void> {
@@ -176,6 +194,8 @@ export class OpenFmbGateway {
     if (this.closed) return;
     const due = start + ((this.tick + 1) * this.readingPeriod) / SLOTS;
     this.slotTimer = this.o.clock.schedule(() => {
+      // A slot a whole period late: its readings count for the next period (the host is overloaded).
+      if (this.o.clock.now() - due >= this.readingPeriod) this.stats.slotsLate++;
       this.publishSlot();
       this.nextSlot(start);
     }, Math.max(0, due - this.o.clock.now()));
@@ -186,7 +206,10 @@ export class OpenFmbGateway {
     const slot = this.tick % SLOTS;
     const statusDue = Math.floor(this.tick / SLOTS) % this.statusEvery === 0;
     this.tick++;
-    if (!this.conn.online) return;
+    if (!this.conn.online) {
+      this.stats.slotsOffline++;
+      return;
+    }
     for (let i = slot; i < this.served.length; i += SLOTS) {
       const s = this.served[i]!;
       if (s.dev.faults.commsLoss) continue;
