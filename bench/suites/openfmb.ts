@@ -61,19 +61,27 @@ export const openfmbSuite: Suite = {
       grid: 1000,
     };
     const log = opts.log;
-    const max = Math.max(...p.levels);
-
-    log(`openfmb: starting the embedded MQTT broker in a worker thread`);
-    const broker = await startService<null, BrokerInfo>(self, 'serveBroker', null, log);
-    log(`openfmb: starting ${fmt(max)} simulated devices in a worker thread`);
-    const devices = await startService<DeviceHostArg, DeviceHostInfo>(self, 'serveDevices', { count: max, port: broker.info.port, seed: 7 }, log);
     const levels: Level[] = [];
     const notRun: number[] = [];
     const failed: { n: number; reason: string }[] = [];
     let best: Level | null = null;
     try {
+      // Every level on a fresh broker and device thread: the sessions and subscriptions of earlier
+      // levels (persistent, as the parties keep them) would otherwise load the broker of the next.
       const tryLevel = async (n: number): Promise<Level> => {
-        const l = await runLevel(n, broker, devices, p, log);
+        log(`openfmb: ${fmt(n)} devices: starting the embedded MQTT broker and the devices, each in a worker thread`);
+        const broker = await startService<null, BrokerInfo>(self, 'serveBroker', null, log);
+        let l: Level;
+        try {
+          const devices = await startService<DeviceHostArg, DeviceHostInfo>(self, 'serveDevices', { count: n, port: broker.info.port, seed: 7 }, log);
+          try {
+            l = await runLevel(n, broker, devices, p, log);
+          } finally {
+            await devices.stop();
+          }
+        } finally {
+          await broker.stop();
+        }
         levels.push(l);
         log(
           `openfmb: ${fmt(n)} devices: ${l.passed ? 'pass' : 'MISS'} (${pct(l.inTime / l.expected, 1)} of ${fmt(l.expected)} readings in time, ` +
@@ -100,7 +108,7 @@ export const openfmbSuite: Suite = {
           miss = n;
         }
       }
-      // After a failed level the broker and device threads are not trusted for bisection.
+      // A level that broke is not a reliable bound for bisection.
       for (let k = 0; k < p.refinements && miss !== null && failed.length === 0; k++) {
         const lo = best?.n ?? 0;
         const mid = Math.round((lo + miss) / 2 / p.grid) * p.grid;
@@ -110,10 +118,8 @@ export const openfmbSuite: Suite = {
         else miss = mid;
       }
     } finally {
-      await devices.stop();
-      await broker.stop();
+      levels.sort((a, b) => a.n - b.n);
     }
-    levels.sort((a, b) => a.n - b.n);
     const shown = best ?? levels[0]!;
     const metrics: Record<string, number | number[]> = {
       devicesAt1Hz: best?.n ?? 0,
@@ -175,7 +181,7 @@ export const openfmbSuite: Suite = {
             `warmed up 30 s under a clear noon sky and stepped once a second in real time, served by \`OpenFmbGateway\`s of ${fmt(DEVICES_PER_GATEWAY)} devices each ` +
             `(one MQTT connection per gateway, persistent session, each device's Control and DiscreteControl topics subscribed with QoS 1): every device ` +
             `publishes a Reading profile every ${PERIOD_MS} ms (QoS 0, the devices spread over ten slots of the second) and a Status profile every ` +
-            `${STATUS_PERIOD_MS} ms, its Capability once (retained). Broker: \`EmbeddedBroker\` (aedes, in-memory) in a worker thread of its own, on loopback TCP. ` +
+            `${STATUS_PERIOD_MS} ms, its Capability once (retained). Broker: \`EmbeddedBroker\` (aedes, in-memory) in a worker thread of its own, on loopback TCP. Each level starts a fresh broker and device thread. ` +
             `DERMS side, on the main thread: one \`OpenFmbBus\` (one connection, wildcard subscriptions to the Reading, Status and Capability profiles of both modules), ` +
             `one \`OpenFmbAdapter\` per device attached to a \`TelemetryHub\` feeding an \`Aggregator\` (real-time clock, status every 1000 ms) with the devices in groups ` +
             `of ${GROUP_SIZE}. Per level: the level's devices start publishing, ${p.warmupS} s of warm-up, then a ${p.windowS} s window. Each device's readings are due ` +
