@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { asyncScheduler, filter, firstValueFrom } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SunSpecAdapter } from '../../src/adapters/sunspec/adapter.js';
+import { ModbusTcpConnection } from '../../src/adapters/sunspec/modbus-tcp.js';
 import { parseModbusUrl } from '../../src/protocols/modbus-url.js';
 import { ModelRegistry, encodeModel, SUNS_MARKER } from '../../src/protocols/sunspec/index.js';
 import { SimInverter } from '../../src/sim/inverter.js';
@@ -71,6 +72,14 @@ describe('SunSpec interoperability with software we did not write', () => {
     const s = await firstValueFrom(a.telemetry$);
     expect(s).toMatchObject({ w: 5120, v: 241.5, hz: 60.01, state: 'running', connected: true });
     expect(await a.apply({ kind: 'activePowerLimit', pct: 62.5, w: 6250, derId: 'peer-1' })).toEqual({ status: 'applied' });
+
+    // Pipelined: 40 reads outstanding 8 at a time on one connection, each answer matched by
+    // transaction id (within models 1 and 701, which the write above left alone).
+    const conn = await ModbusTcpConnection.connect('127.0.0.1', port, { maxInFlight: 8 });
+    cleanup.push(() => conn.close());
+    const reads = Array.from({ length: 40 }, (_, k) => ({ address: 40000 + ((k * 7) % 210), count: 1 + (k % 10) }));
+    const got = await Promise.all(reads.map((r) => conn.readHoldingRegisters(1, r.address, r.count, 2000)));
+    reads.forEach((r, k) => expect([...got[k]!], `read ${r.count} at ${r.address}`).toEqual(registers.slice(r.address - 40000, r.address - 40000 + r.count).map((x) => x & 0xffff)));
   });
 
   it.skipIf(!mbpoll.available)('mbpoll reads SunS and the common model from a simulated device', async () => {
