@@ -22,33 +22,31 @@ export interface RegisterTransport {
   close(): Promise<void>;
 }
 
+type RtuTarget = Extract<ModbusTarget, { kind: 'rtu' }>;
+
 /**
- * modbus-serial client, used for RTU (TCP goes through ModbusTcpPool). Requests are serialized (most devices and every serial
- * line take one at a time); failures become typed errors: ModbusException for exception
- * responses, DermsError TIMEOUT for no answer, UNAVAILABLE for a closed or refused connection.
+ * Modbus RTU on a serial line through modbus-serial (TCP goes through ModbusTcpPool). Requests
+ * are serialized (a serial line takes one at a time); failures become typed errors:
+ * ModbusException for exception responses, DermsError TIMEOUT for no answer, UNAVAILABLE for a
+ * closed port or one that cannot be opened.
  */
 export class ModbusSerialTransport implements RegisterTransport {
   // The package is CommonJS: under ESM its default export is the client constructor itself.
   private readonly client: ModbusClient = new (modbusSerial as unknown as new () => ModbusClient)();
   private chain: Promise<unknown> = Promise.resolve();
 
-  private constructor(readonly target: ModbusTarget) {}
+  private constructor(readonly target: RtuTarget) {}
 
-  static async open(target: ModbusTarget, timeoutMs = 2000): Promise<ModbusSerialTransport> {
+  static async open(target: RtuTarget, timeoutMs = 2000): Promise<ModbusSerialTransport> {
     const t = new ModbusSerialTransport(target);
     try {
-      if (target.kind === 'tcp') await t.client.connectTCP(target.host, { port: target.port });
-      else await t.client.connectRTUBuffered(target.path, { baudRate: target.baudRate, parity: target.parity, dataBits: 8, stopBits: 1 });
+      await t.client.connectRTUBuffered(target.path, { baudRate: target.baudRate, parity: target.parity, dataBits: 8, stopBits: 1 });
     } catch (e) {
       throw new DermsError('UNAVAILABLE', `cannot connect to ${formatModbusUrl(target)}: ${e instanceof Error ? e.message : String(e)}`);
     }
     t.client.setID(target.unit);
     t.client.setTimeout(timeoutMs);
     return t;
-  }
-
-  get isOpen(): boolean {
-    return this.client.isOpen;
   }
 
   read(address: number, count: number): Promise<Uint16Array> {
