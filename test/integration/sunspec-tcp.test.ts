@@ -74,6 +74,28 @@ describe('SunSpec Modbus TCP end to end (simulated device <-> adapter, loopback)
     expect(p.settings().activePowerLimitPct).toBe(30);
   });
 
+  it('behind a gateway, a unit that stops answering gets exception 11 and goes offline; the unit beside it on the same connection keeps reporting', async () => {
+    const quiet = new SimInverter(pvSpec('pv-q'), 4);
+    const busy = new SimInverter(pvSpec('pv-b'), 5);
+    for (const d of [quiet, busy]) warm(d);
+    const s = await serve([{ device: quiet, profile: '700', mode: 'gateway' }, { device: busy, profile: '700', mode: 'gateway' }]);
+    const opts = { pollPeriodMs: 100, requestTimeoutMs: 2000, backoffMs: 300, maxBackoffMs: 300 };
+    const [aq, ab] = s.endpoints().map((e, i) => new SunSpecAdapter(i === 0 ? 'pv-q' : 'pv-b', parseModbusUrl(e.url), asyncScheduler, opts));
+    cleanup.push(() => aq!.close(), () => ab!.close());
+    await Promise.all([online(aq!), online(ab!)]);
+    quiet.setFault('commsLoss', true);
+    await offline(aq!);
+    expect(aq!.lastError).toMatch(/exception 11 \(gateway target failed to respond\)/);
+    // One request in flight per connection: the gateway's answer within 0.5 s keeps the other unit going.
+    let samples = 0;
+    const sub = ab!.telemetry$.subscribe(() => samples++);
+    await new Promise((r) => setTimeout(r, 1500));
+    sub.unsubscribe();
+    expect(samples).toBeGreaterThanOrEqual(4);
+    quiet.setFault('commsLoss', false);
+    await online(aq!);
+  });
+
   it('times out on a silent device, goes offline, and reconnects when it answers again', async () => {
     const d = new SimInverter(pvSpec('pv-3'), 1);
     const s = await serve([{ device: d, profile: '700', mode: 'port' }]);

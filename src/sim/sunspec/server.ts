@@ -29,6 +29,11 @@ type Cb<T> = (err: Error | null, value: T) => void;
 const modbusError = (code: number, msg: string): Error => Object.assign(new Error(msg), { modbusErrorCode: code });
 /** Unit ids a gateway hands out (Modbus serial addresses 1..247). */
 const UNITS_PER_GATEWAY = 247;
+/**
+ * How long a gateway waits for a unit on its serial side before it answers exception 11
+ * (gateway target device failed to respond), as Modbus TCP gateways do.
+ */
+export const GATEWAY_TARGET_TIMEOUT_MS = 500;
 
 /**
  * Serve simulated devices as SunSpec Modbus TCP devices: each on a port of its own, or many
@@ -48,14 +53,14 @@ export class SunSpecServers {
     try {
       for (const d of devices.filter((x) => x.mode === 'port')) {
         const img = new SunSpecDeviceImage(d.device, 1, d.profile);
-        const p = await s.listen(() => img, port());
+        const p = await s.listen(() => img, port(), false);
         s.add(d.device.id, p, 1);
       }
       const behind = devices.filter((x) => x.mode === 'gateway');
       for (let g = 0; g < behind.length; g += UNITS_PER_GATEWAY) {
         const units = new Map<number, SunSpecDeviceImage>();
         behind.slice(g, g + UNITS_PER_GATEWAY).forEach((d, i) => units.set(i + 1, new SunSpecDeviceImage(d.device, i + 1, d.profile)));
-        const p = await s.listen((unit) => units.get(unit), port());
+        const p = await s.listen((unit) => units.get(unit), port(), true);
         for (const [unit, img] of units) s.add(img.device.id, p, unit);
       }
     } catch (e) {
@@ -80,8 +85,8 @@ export class SunSpecServers {
     this.list.push({ mRID, protocol: 'sunspec', url: formatModbusUrl({ kind: 'tcp', host: this.host, port, unit }), host: this.host, port, unit });
   }
 
-  private async listen(imageFor: (unit: number) => SunSpecDeviceImage | undefined, port: number): Promise<number> {
-    const vector = serviceVector(imageFor);
+  private async listen(imageFor: (unit: number) => SunSpecDeviceImage | undefined, port: number, gateway: boolean): Promise<number> {
+    const vector = serviceVector(imageFor, gateway);
     // modbus-serial treats port 0 as "502": ask the OS for a free port first.
     const srv = new ServerTCP(vector, { host: this.host, port: port === 0 ? await freePort(this.host) : port, unitID: 255 });
     this.servers.push(srv);
@@ -120,14 +125,19 @@ export class SunSpecRtuServer {
 
 /**
  * The Modbus service for a set of images by unit id. Answers follow each device's faults: a
- * device with a communication loss does not answer; a slow one answers late.
+ * device with a communication loss does not answer (behind a gateway, the gateway answers
+ * exception 11 after its serial timeout, so the other units on the connection are not held up
+ * for the client's whole timeout); a slow one answers late.
  */
-function serviceVector(imageFor: (unit: number) => SunSpecDeviceImage | undefined): IServiceVector {
+function serviceVector(imageFor: (unit: number) => SunSpecDeviceImage | undefined, gateway = false): IServiceVector {
   const answer = <T>(unit: number, cb: Cb<T>, op: (img: SunSpecDeviceImage) => T): void => {
     const img = imageFor(unit);
     if (!img) return cb(modbusError(0x0b, `no device at unit ${unit}`), undefined as T); // gateway target failed to respond
     const f = img.device.faults;
-    if (f.commsLoss) return; // no answer at all: the client times out
+    if (f.commsLoss) {
+      if (gateway) setTimeout(() => cb(modbusError(0x0b, `unit ${unit} does not answer`), undefined as T), GATEWAY_TARGET_TIMEOUT_MS);
+      return; // a device of its own: no answer at all, the client times out
+    }
     let result: T;
     try {
       result = op(img);
