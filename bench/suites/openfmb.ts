@@ -304,9 +304,8 @@ export async function serveDevices(arg: DeviceHostArg, log: (m: string) => void)
       },
       stop,
       elu: () => performance.eventLoopUtilization(),
-      published: () => gateways.reduce((a, g) => a + g.stats.readings + g.stats.statuses, 0),
       /** Each started device's first reading due time (epoch ms). */
-      phases: (): [string, number][] => gateways.flatMap((g) => g.endpoints().map((e): [string, number] => [e.mRID, g.readingSchedule(e.mRID)!.firstDueMs])),
+      phases: (): [string, number][] => gateways.flatMap((g) => g.readingSchedules().map((r): [string, number] => [r.mRID, r.firstDueMs])),
       /** What the gateways did: readings published, slots skipped while offline, publish failures, disconnects. */
       diag: (): DeviceDiag => ({
         readings: gateways.reduce((a, g) => a + g.stats.readings, 0),

@@ -7,8 +7,9 @@ import { SOAP11_NS, SOAP12_NS } from './namespaces.js';
  * local names as keys, repeated elements as arrays, attributes as `@name`, text beside attributes
  * as `#text`. XML is checked before the parser sees it (no DOCTYPE or any other declaration, so no
  * entity can be defined or expanded; depth, element count and a single root enforced), then read
- * by a strict parser (saxes): only the five predefined entities and character references exist. JSON depth is checked before
- * JSON.parse. Everything wrong ends in a CimFault with code 1.8 and a reason saying what.
+ * by a strict parser (saxes): only the five predefined entities and character references exist.
+ * JSON depth is checked before JSON.parse. Everything wrong ends in a CimFault with code 1.8 and a
+ * reason saying what.
  */
 
 export type Plain = string | number | boolean | null | Plain[] | PlainObject;

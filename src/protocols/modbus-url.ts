@@ -1,4 +1,5 @@
 import { DermsError } from '../core/errors.js';
+import { hostText } from './mqtt/url.js';
 
 export type ModbusTarget =
   | { readonly kind: 'tcp'; readonly host: string; readonly port: number; readonly unit: number }
@@ -33,7 +34,12 @@ export function parseModbusUrl(text: string): ModbusTarget {
 }
 
 export function formatModbusUrl(t: ModbusTarget): string {
-  return t.kind === 'tcp' ? `modbus-tcp://${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}?unit=${t.unit}` : `modbus-rtu://${t.path}?baud=${t.baudRate}&parity=${t.parity}&unit=${t.unit}`;
+  return t.kind === 'tcp' ? `${modbusTcpAddress(t.host, t.port)}?unit=${t.unit}` : `modbus-rtu://${t.path}?baud=${t.baudRate}&parity=${t.parity}&unit=${t.unit}`;
+}
+
+/** `modbus-tcp://host:port`, the part of a TCP URL one connection serves (every unit behind it). */
+export function modbusTcpAddress(host: string, port: number): string {
+  return `modbus-tcp://${hostText(host)}:${port}`;
 }
 
 function intParam(u: URL, name: string, dflt: number, min: number, max: number): number {

@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { DermsError } from '../../core/errors.js';
+import { modbusTcpAddress } from '../../protocols/modbus-url.js';
 import { ModbusException, exceptionName, type RegisterTransport } from './modbus-transport.js';
 
 /**
@@ -51,6 +52,8 @@ export class ModbusTcpConnection {
   private readonly closeListeners: (() => void)[] = [];
   /** Answers that came after their request timed out (ignored). */
   lateAnswers = 0;
+  /** `modbus-tcp://host:port`, for messages. */
+  private readonly where: string;
 
   private constructor(
     readonly host: string,
@@ -58,6 +61,7 @@ export class ModbusTcpConnection {
     private readonly socket: Socket,
     private readonly maxInFlight: number,
   ) {
+    this.where = modbusTcpAddress(host, port);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('error', (e) => this.shutDown(new DermsError('UNAVAILABLE', `${this.where}: connection lost: ${e.message}`)));
@@ -74,7 +78,7 @@ export class ModbusTcpConnection {
       const fail = (why: string): void => {
         clearTimeout(timer);
         socket.destroy();
-        reject(new DermsError('UNAVAILABLE', `cannot connect to modbus-tcp://${host}:${port}: ${why}`));
+        reject(new DermsError('UNAVAILABLE', `cannot connect to ${modbusTcpAddress(host, port)}: ${why}`));
       };
       const timer = setTimeout(() => fail('no answer'), o.connectTimeoutMs ?? 5000);
       socket.once('error', (e) => fail(e.message));
@@ -135,10 +139,6 @@ export class ModbusTcpConnection {
     return Promise.resolve();
   }
 
-  private get where(): string {
-    return `modbus-tcp://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}`;
-  }
-
   private request(unit: number, pdu: Buffer, timeoutMs: number, what: string, check: (pdu: Buffer) => unknown): Promise<unknown> {
     if (this.closedWith) return Promise.reject(this.closedWith);
     const frame = Buffer.allocUnsafe(MBAP + pdu.length);
@@ -194,8 +194,8 @@ export class ModbusTcpConnection {
       const protocol = buf.readUInt16BE(at + 2);
       const length = buf.readUInt16BE(at + 4);
       if (protocol !== 0 || length < 2 || length > 254) {
+        // shutDown destroys the socket: nothing after a bad header can be framed.
         this.shutDown(new DermsError('UNAVAILABLE', `${this.where}: malformed Modbus TCP header (protocol ${protocol}, length ${length}); connection dropped`));
-        this.socket.destroy();
         return;
       }
       if (buf.length - at < 6 + length) break;

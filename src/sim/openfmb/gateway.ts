@@ -161,13 +161,12 @@ export class OpenFmbGateway {
   }
 
   /**
-   * When a served device's readings are due (clock ms): its first slot, then every period; a
-   * reading is published at or after its due time (a late slot runs at once, the next keep time).
+   * When each served device's readings are due (clock ms): its first slot, then every reading
+   * period; a reading is published at or after its due time (a late slot runs at once, the next
+   * ones keep time).
    */
-  readingSchedule(mRID: string): { readonly firstDueMs: number; readonly periodMs: number } | undefined {
-    const i = this.served.findIndex((s) => s.mRID === mRID);
-    if (i < 0) return undefined;
-    return { firstDueMs: this.scheduleStart + (((i % SLOTS) + 1) * this.readingPeriod) / SLOTS, periodMs: this.readingPeriod };
+  readingSchedules(): { readonly mRID: string; readonly firstDueMs: number }[] {
+    return this.served.map((s, i) => ({ mRID: s.mRID, firstDueMs: this.scheduleStart + (((i % SLOTS) + 1) * this.readingPeriod) / SLOTS }));
   }
 
   /** The broker connection's counters (connects, disconnects, messages). */
